@@ -1,0 +1,98 @@
+"""Configuration from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("zh", "en")
+
+
+class SettingsError(Exception):
+    """Raised with one readable line per bad variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot; names are the environment variables of DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+    db_path: Path = Field(default=Path("data/talentbot.sqlite3"), alias="TALENTBOT_DB")
+    # NoDecode: a comma-separated list is friendlier in a .env file than a JSON array.
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="TALENTBOT_ADMIN_IDS"
+    )
+    timezone: str = Field(default="Asia/Shanghai", alias="TALENTBOT_TIMEZONE")
+    default_locale: str = Field(default="zh", alias="TALENTBOT_DEFAULT_LOCALE")
+    webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
+    webhook_listen: str = Field(default="0.0.0.0", alias="TALENTBOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")
+    webhook_secret: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_SECRET")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids = set()
+        for part in value.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a numeric Telegram user id")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone (use a name like Asia/Shanghai)"
+            ) from None
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(
+                f"{value!r} is not supported (choose one of {', '.join(SUPPORTED_LOCALES)})"
+            )
+        return value
+
+    @field_validator("bot_token", "webhook_url", "webhook_secret")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone in which times are shown and typed."""
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one line per variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = error["loc"][0] if error["loc"] else "?"
+            alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{alias or field}: {message}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,197 @@
+"""One SQLite database over aiosqlite: connection, pragmas, transactions and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, Any] | Iterable[Any]
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class Database:
+    """A single connection shared by the whole bot.
+
+    Every statement and every transaction goes through one lock: aiosqlite runs one connection
+    on one thread, and a statement from another coroutine slipping into an open transaction
+    would join it (and roll back with it).
+    """
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def connect(self, *, migrate: bool = True) -> None:
+        """Open the file (creating its folder), set the pragmas and apply pending migrations."""
+        if self._conn is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN ourselves, so a transaction is exactly what we say.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        self._conn = conn
+        if migrate:
+            await self.migrate()
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection (after ``connect``)."""
+        if self._conn is None:
+            raise RuntimeError("Database is not connected; call connect() first")
+        return self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run the block as one IMMEDIATE transaction: all of it commits, or none of it."""
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self.conn)
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """Run a query and return its first row, or None."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Run a query and return all rows."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """Run a query and return the first column of its first row, or None."""
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one writing statement in its own transaction; return the last row id."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def migrate(self) -> list[int]:
+        """Apply the numbered migrations not yet recorded; return the versions applied now."""
+        conn = self.conn
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
+            done = {row[0] for row in await cursor.fetchall()}
+        applied = []
+        for version, name, sql in load_migrations():
+            if version in done:
+                continue
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            record = (
+                "INSERT INTO schema_migrations (version, name, applied_at) "
+                f"VALUES ({version}, '{name}', '{stamp}');"
+            )
+            async with self._lock:
+                try:
+                    # executescript commits anything pending first, then runs the whole file.
+                    await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n{record}\nCOMMIT;")
+                except Exception:
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    raise
+            log.info("applied migration %04d_%s", version, name)
+            applied.append(version)
+        return applied
+
+    async def schema_version(self) -> int:
+        """Return the newest migration recorded in the database (0 when none)."""
+        exists = await self.fetch_value(
+            "SELECT count(*) FROM sqlite_master"
+            " WHERE type = 'table' AND name = 'schema_migrations'"
+        )
+        if not exists:
+            return 0
+        return await self.fetch_value("SELECT coalesce(max(version), 0) FROM schema_migrations")
+
+
+class Transaction:
+    """The statements of one open transaction; only ever handed out by ``Database.transaction``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; return the last inserted row id."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; return how many rows it changed."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run a statement once per parameter set."""
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """Run a query inside the transaction and return its first row, or None."""
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Run a query inside the transaction and return all rows."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def load_migrations() -> list[tuple[int, str, str]]:
+    """Return (version, name, sql) of every migration file shipped in ``storage/migrations``."""
+    found = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text("utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
+    return found
+
+
+def utc_text(moment: datetime) -> str:
+    """Format a timezone-aware time the way the database stores it."""
+    if moment.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,161 @@
+"""Talents and their fields of expertise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from storage.database import Database, Transaction, utc_text
+from storage.models import Talent
+
+# Columns a profile edit may set; anything else is refused before it reaches SQL.
+PROFILE_COLUMNS = frozenset(
+    {"name", "phone", "title", "region", "station_id", "stay_from", "stay_to", "language"}
+)
+
+
+async def ensure_talent(tx: Transaction, telegram_id: int, *, now: datetime) -> int:
+    """Inside ``tx``, return the talent id for this user, creating the row if needed."""
+    await tx.execute(
+        "INSERT INTO talents (telegram_id, created_at, updated_at) VALUES (:tg, :now, :now)"
+        " ON CONFLICT (telegram_id) DO NOTHING",
+        {"tg": telegram_id, "now": utc_text(now)},
+    )
+    row = await tx.fetch_one("SELECT id FROM talents WHERE telegram_id = ?", (telegram_id,))
+    assert row is not None
+    return row[0]
+
+
+class TalentRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def by_telegram_id(self, telegram_id: int) -> Talent | None:
+        """Return the talent with this Telegram user id, registered or not."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM talents WHERE telegram_id = ?", (telegram_id,)
+        )
+        return None if row is None else await self._with_expertise(row)
+
+    async def get(self, talent_id: int) -> Talent | None:
+        """Return one talent by our own id."""
+        row = await self.db.fetch_one("SELECT * FROM talents WHERE id = ?", (talent_id,))
+        return None if row is None else await self._with_expertise(row)
+
+    async def ensure(self, telegram_id: int, *, now: datetime) -> Talent:
+        """Return the talent row for this user, creating an unregistered one if needed."""
+        async with self.db.transaction() as tx:
+            talent_id = await ensure_talent(tx, telegram_id, now=now)
+        talent = await self.get(talent_id)
+        assert talent is not None
+        return talent
+
+    async def set_language(self, telegram_id: int, language: str, *, now: datetime) -> None:
+        """Store the user's language choice, creating their row if needed."""
+        async with self.db.transaction() as tx:
+            await ensure_talent(tx, telegram_id, now=now)
+            await tx.execute(
+                "UPDATE talents SET language = :lang, updated_at = :now WHERE telegram_id = :tg",
+                {"lang": language, "now": utc_text(now), "tg": telegram_id},
+            )
+
+    async def register(
+        self,
+        telegram_id: int,
+        *,
+        language: str,
+        name: str,
+        phone: str | None,
+        expertise: Iterable[str],
+        title: str | None,
+        region: str,
+        station_id: int | None,
+        stay_from: date,
+        stay_to: date,
+        consent_at: datetime,
+        now: datetime,
+    ) -> Talent:
+        """Store a completed registration in one transaction and return the talent."""
+        async with self.db.transaction() as tx:
+            talent_id = await ensure_talent(tx, telegram_id, now=now)
+            await tx.execute(
+                "UPDATE talents SET language = :language, name = :name, phone = :phone,"
+                " title = :title, region = :region, station_id = :station_id,"
+                " stay_from = :stay_from, stay_to = :stay_to, consent_at = :consent_at,"
+                " registered_at = coalesce(registered_at, :now), reachable = 1,"
+                " updated_at = :now WHERE id = :id",
+                {
+                    "id": talent_id,
+                    "language": language,
+                    "name": name,
+                    "phone": phone,
+                    "title": title,
+                    "region": region,
+                    "station_id": station_id,
+                    "stay_from": stay_from.isoformat(),
+                    "stay_to": stay_to.isoformat(),
+                    "consent_at": utc_text(consent_at),
+                    "now": utc_text(now),
+                },
+            )
+            await self._replace_expertise(tx, talent_id, expertise)
+        talent = await self.get(talent_id)
+        assert talent is not None
+        return talent
+
+    async def update_profile(
+        self, talent_id: int, changes: dict[str, Any], *, now: datetime
+    ) -> Talent:
+        """Change some profile columns (and expertise, under the key ``expertise``)."""
+        changes = dict(changes)
+        expertise = changes.pop("expertise", None)
+        unknown = set(changes) - PROFILE_COLUMNS
+        if unknown:
+            raise ValueError(f"not profile columns: {sorted(unknown)}")
+        params: dict[str, Any] = {
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in changes.items()
+        }
+        async with self.db.transaction() as tx:
+            if params:
+                assignments = ", ".join(f"{key} = :{key}" for key in params)
+                params.update(id=talent_id, now=utc_text(now))
+                await tx.execute(
+                    f"UPDATE talents SET {assignments}, updated_at = :now WHERE id = :id", params
+                )
+            if expertise is not None:
+                await self._replace_expertise(tx, talent_id, expertise)
+        talent = await self.get(talent_id)
+        assert talent is not None
+        return talent
+
+    async def set_reachable(self, telegram_id: int, reachable: bool, *, now: datetime) -> bool:
+        """Mark whether the bot can write to this user; return True when the flag changed."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute_rowcount(
+                "UPDATE talents SET reachable = :r, updated_at = :now"
+                " WHERE telegram_id = :tg AND reachable != :r",
+                {"r": int(reachable), "now": utc_text(now), "tg": telegram_id},
+            )
+        return changed == 1
+
+    async def count_registered(self) -> int:
+        """Return how many talents finished registration."""
+        return await self.db.fetch_value(
+            "SELECT count(*) FROM talents WHERE registered_at IS NOT NULL"
+        )
+
+    @staticmethod
+    async def _replace_expertise(tx: Transaction, talent_id: int, fields: Iterable[str]) -> None:
+        await tx.execute("DELETE FROM talent_expertise WHERE talent_id = ?", (talent_id,))
+        await tx.executemany(
+            "INSERT INTO talent_expertise (talent_id, field) VALUES (?, ?)",
+            [(talent_id, field) for field in sorted(set(fields))],
+        )
+
+    async def _with_expertise(self, row: Any) -> Talent:
+        fields = await self.db.fetch_all(
+            "SELECT field FROM talent_expertise WHERE talent_id = ? ORDER BY field", (row["id"],)
+        )
+        return Talent(**dict(row), expertise=tuple(f[0] for f in fields))

@@ -1,0 +1,150 @@
+import asyncio
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from storage.database import Database, load_migrations
+from storage.models import RoleName, StationKind
+from storage.roles import InvitationRepository, RedeemOutcome, RoleRepository
+from storage.stations import StationRepository
+from storage.talents import TalentRepository
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "t.sqlite3")
+    await database.connect()
+    yield database
+    await database.close()
+
+
+async def test_migrations_are_recorded_and_applied_once(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    async with Database(path) as first:
+        assert await first.schema_version() == len(load_migrations())
+        rows = await first.fetch_all("SELECT version, name FROM schema_migrations")
+        assert [(r[0], r[1]) for r in rows] == [(v, n) for v, n, _ in load_migrations()]
+    async with Database(path) as again:
+        assert await again.migrate() == []
+
+
+async def test_pragmas(db):
+    assert await db.fetch_value("PRAGMA journal_mode") == "wal"
+    assert await db.fetch_value("PRAGMA foreign_keys") == 1
+    assert await db.fetch_value("PRAGMA busy_timeout") == 5000
+
+
+async def test_transaction_rolls_back_on_error(db):
+    stations = StationRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO stations (name_zh, name_en, created_by, created_at)"
+                " VALUES ('甲', 'A', 1, 'now')"
+            )
+            raise RuntimeError("boom")
+    assert await stations.list() == []
+
+
+async def test_foreign_keys_are_enforced(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute(
+            "INSERT INTO roles (talent_id, station_id, role, granted_at) VALUES (99, 99, 'partner', 'x')"
+        )
+
+
+async def test_stations_add_rename_list(db):
+    stations = StationRepository(db)
+    hub = await stations.add(
+        name_zh="市民中心站", name_en="Downtown hub", kind=StationKind.COMMUNITY, created_by=1,
+        now=NOW,
+    )
+    assert hub.name("zh") == "市民中心站" and hub.name("en") == "Downtown hub"
+    assert await stations.rename(hub.id, name_zh="中心站", name_en="Hub", by=1, now=NOW)
+    assert not await stations.rename(999, name_zh="x", name_en="y", by=1, now=NOW)
+    assert [s.name_en for s in await stations.list()] == ["Hub"]
+
+
+async def test_talent_registration_round_trip(db):
+    talents = TalentRepository(db)
+    await talents.set_language(100, "en", now=NOW)
+    assert (await talents.by_telegram_id(100)).registered is False
+    talent = await talents.register(
+        100, language="en", name="Wang Li", phone="+8613800138000",
+        expertise=["medicine", "education", "medicine"], title=None, region="Harbin",
+        station_id=None, stay_from=date(2026, 12, 1), stay_to=date(2027, 3, 15),
+        consent_at=NOW, now=NOW,
+    )
+    assert talent.registered and talent.reachable
+    assert talent.expertise == ("education", "medicine")
+    assert talent.stay_to == date(2027, 3, 15)
+    assert talent.consent_at == NOW
+    changed = await talents.update_profile(
+        talent.id, {"name": "Wang", "expertise": ["law"]}, now=NOW + timedelta(hours=1)
+    )
+    assert changed.name == "Wang" and changed.expertise == ("law",)
+    with pytest.raises(ValueError, match="not profile columns"):
+        await talents.update_profile(talent.id, {"telegram_id": 5}, now=NOW)
+    assert await talents.count_registered() == 1
+
+
+async def test_stay_order_is_a_constraint(db):
+    talents = TalentRepository(db)
+    talent = await talents.ensure(5, now=NOW)
+    with pytest.raises(sqlite3.IntegrityError):
+        await talents.update_profile(
+            talent.id, {"stay_from": date(2027, 1, 2), "stay_to": date(2027, 1, 1)}, now=NOW
+        )
+
+
+async def test_reachable_flag_reports_changes(db):
+    talents = TalentRepository(db)
+    await talents.ensure(7, now=NOW)
+    assert await talents.set_reachable(7, False, now=NOW) is True
+    assert await talents.set_reachable(7, False, now=NOW) is False
+    assert (await talents.by_telegram_id(7)).reachable is False
+
+
+async def make_invitation(db, token="tok", expires=NOW + timedelta(days=1)):
+    station = await StationRepository(db).add(
+        name_zh="站", name_en="S", kind=StationKind.PROFESSIONAL, created_by=1, now=NOW
+    )
+    return await InvitationRepository(db).create(
+        token=token, station_id=station.id, role=RoleName.COORDINATOR, created_by=1, now=NOW,
+        expires_at=expires,
+    )
+
+
+async def test_invitation_is_used_once(db):
+    invitations = InvitationRepository(db)
+    invitation = await make_invitation(db)
+    outcome, _ = await invitations.redeem("tok", 200, now=NOW)
+    assert outcome == RedeemOutcome.GRANTED
+    roles = await RoleRepository(db).of_telegram_user(200)
+    assert [(r.station_id, r.role) for r in roles] == [(invitation.station_id, "coordinator")]
+    assert (await invitations.redeem("tok", 201, now=NOW))[0] == RedeemOutcome.USED
+    assert (await invitations.redeem("tok", 200, now=NOW))[0] == RedeemOutcome.USED
+    assert (await invitations.redeem("nope", 200, now=NOW))[0] == RedeemOutcome.UNKNOWN
+    used = await invitations.get("tok")
+    assert used.used_at == NOW and used.used_by is not None
+
+
+async def test_invitation_expires(db):
+    await make_invitation(db, expires=NOW + timedelta(minutes=1))
+    outcome, _ = await InvitationRepository(db).redeem("tok", 1, now=NOW + timedelta(minutes=1))
+    assert outcome == RedeemOutcome.EXPIRED
+    assert await RoleRepository(db).of_telegram_user(1) == []
+
+
+async def test_invitation_opened_by_many_at_once_grants_one_role(db):
+    invitation = await make_invitation(db)
+    invitations = InvitationRepository(db)
+    outcomes = await asyncio.gather(
+        *(invitations.redeem("tok", 1000 + i, now=NOW) for i in range(20))
+    )
+    assert sorted(o for o, _ in outcomes).count(RedeemOutcome.GRANTED) == 1
+    holders = await RoleRepository(db).holders(invitation.station_id, RoleName.COORDINATOR)
+    assert len(holders) == 1
