@@ -1,0 +1,110 @@
+"""Message catalogs, language choice and locale-aware formatting."""
+
+from __future__ import annotations
+
+import html
+import string
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from bot.settings import SUPPORTED_LOCALES
+
+
+class Html(str):
+    """Text that is already valid Telegram HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def load_catalog(locale: str) -> dict[str, str]:
+    """Return the flat ``{"section.key": text}`` catalog of one language."""
+    raw = resources.files("locales").joinpath(f"{locale}.toml").read_text("utf-8")
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: Mapping[str, object]) -> None:
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, Mapping):
+                walk(name, value)
+            elif isinstance(value, str):
+                flat[name] = value
+            else:
+                raise ValueError(f"{locale}.toml: {name} must be text")
+
+    walk("", tomllib.loads(raw))
+    return flat
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the ``{names}`` a catalog text expects."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+class Translator:
+    """Turns catalog keys into text in one of the supported languages."""
+
+    def __init__(self, default_locale: str = "zh") -> None:
+        self.default_locale = default_locale
+        self.catalogs = {locale: load_catalog(locale) for locale in SUPPORTED_LOCALES}
+
+    def __call__(self, locale: str, key: str, /, **params: object) -> str:
+        """Return the text of ``key`` with ``params`` filled in, HTML-escaped unless ``Html``."""
+        catalog = self.catalogs.get(locale) or self.catalogs[self.default_locale]
+        template = catalog.get(key)
+        if template is None:
+            raise KeyError(f"no text {key!r} in the {locale} catalog")
+        if not params:
+            return template
+        safe = {
+            name: value if isinstance(value, Html | int | float | Decimal) else _escape(value)
+            for name, value in params.items()
+        }
+        return template.format(**safe)
+
+    def resolve(self, stored: str | None, telegram_code: str | None) -> str:
+        """Pick the user's language: their choice, else Telegram's, else the default."""
+        if stored in SUPPORTED_LOCALES:
+            return stored
+        return supported_locale(telegram_code) or self.default_locale
+
+
+def supported_locale(telegram_code: str | None) -> str | None:
+    """Map a Telegram language code (``zh-hans``, ``en-US``) to a supported locale, or None."""
+    if not telegram_code:
+        return None
+    base = telegram_code.replace("_", "-").split("-")[0].lower()
+    return base if base in SUPPORTED_LOCALES else None
+
+
+def _escape(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+@cache
+def _babel_locale(locale: str) -> str:
+    return {"zh": "zh_Hans_CN", "en": "en"}.get(locale, locale)
+
+
+def fmt_date(value: date, locale: str, *, style: str = "medium") -> str:
+    """A calendar date as people of ``locale`` write it."""
+    return format_date(value, format=style, locale=_babel_locale(locale))
+
+
+def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str = "medium") -> str:
+    """A moment, shown in the programme's zone."""
+    return format_datetime(
+        value.astimezone(tz), format=style, tzinfo=tz, locale=_babel_locale(locale)
+    )
+
+
+def fmt_number(value: float | int | Decimal, locale: str) -> str:
+    """A number with the locale's grouping and decimal signs."""
+    return format_decimal(value, locale=_babel_locale(locale))

@@ -1,0 +1,56 @@
+"""Domain services: the rules of the programme, free of Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.services.admin import AdminService
+from bot.services.people import PeopleService
+from bot.settings import Settings
+from storage.database import Database
+from storage.roles import InvitationRepository, RoleRepository
+from storage.stations import StationRepository
+from storage.talents import TalentRepository
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a handler may call, built once per application."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    translator: Translator
+    stations: StationRepository
+    talents: TalentRepository
+    roles: RoleRepository
+    people: PeopleService
+    admin: AdminService
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
+        """Wire repositories and services over one database."""
+        translator = Translator(settings.default_locale)
+        stations = StationRepository(db)
+        talents = TalentRepository(db)
+        roles = RoleRepository(db)
+        invitations = InvitationRepository(db)
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            translator=translator,
+            stations=stations,
+            talents=talents,
+            roles=roles,
+            people=PeopleService(
+                talents=talents,
+                roles=roles,
+                translator=translator,
+                admin_ids=settings.admin_ids,
+                clock=clock,
+            ),
+            admin=AdminService(stations=stations, invitations=invitations, clock=clock),
+        )

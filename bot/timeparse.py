@@ -1,0 +1,72 @@
+"""Dates and times as people type them, in zh and en."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import date, datetime
+
+# "12月5日" and "2026年12月5日" are common in Chinese but not read by dateparser.
+_ZH_FULL = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_ZH_SHORT = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_RANGE_SPLIT = re.compile(
+    r"\s*(?:\bto\b|\buntil\b|\btill\b|\bthrough\b|~|～|至|到|—|–|\s-\s)\s*", re.IGNORECASE
+)
+_FROM = re.compile(r"^\s*(?:from|从|自)\s*", re.IGNORECASE)
+_MAX_LEN = 80
+
+
+def normalise(text: str) -> str:
+    """Rewrite the Chinese month-day forms into ones the parser reads."""
+    text = _ZH_FULL.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d} ", text)
+    text = _ZH_SHORT.sub(lambda m: f"{int(m[1])}/{int(m[2])} ", text)
+    return text.strip()
+
+
+def parse_date(text: str, *, today: date, future: bool = False) -> date | None:
+    """Read one calendar date.
+
+    A date typed without a year falls in the current year, or with ``future`` on the next such
+    date from ``today`` (what "until 3/15" means in November).
+    """
+    text = normalise(text)
+    if not text or len(text) > _MAX_LEN:
+        return None
+    parsed = _dateparser(text, today=today, future=future)
+    return None if parsed is None else parsed.date()
+
+
+def parse_date_range(text: str, *, today: date) -> tuple[date, date] | None:
+    """Read "from A to B" in either language; None unless both ends are dates."""
+    if len(text) > _MAX_LEN * 2:
+        return None
+    parts = [p for p in _RANGE_SPLIT.split(_FROM.sub("", text.strip())) if p.strip()]
+    if len(parts) != 2:
+        return None
+    start = parse_date(parts[0], today=today)
+    end = parse_date(parts[1], today=today)
+    if start is None or end is None:
+        return None
+    # "12/1 to 3/15" in winter means next March, not the March before December.
+    if end < start and not re.search(r"\d{4}", parts[1]):
+        try:
+            end = end.replace(year=end.year + 1)
+        except ValueError:  # 29 February
+            end = end.replace(year=end.year + 1, day=28)
+    return start, end
+
+
+def _dateparser(text: str, *, today: date, future: bool) -> datetime | None:
+    import dateparser  # imported late: it takes a second to load and few paths need it
+
+    settings = {
+        "PREFER_DATES_FROM": "future" if future else "current_period",
+        "DATE_ORDER": "MDY",
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, 0),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "STRICT_PARSING": False,
+    }
+    with warnings.catch_warnings():
+        # dateparser's use of the regex library can emit deprecation warnings we do not own.
+        warnings.simplefilter("ignore")
+        return dateparser.parse(text, languages=["en", "zh"], settings=settings)

@@ -1,0 +1,92 @@
+"""The catalogs are complete, parallel, and hold every key the code asks for."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import Html, Translator, load_catalog, placeholders, supported_locale
+from bot.services.profile import EXPERTISE
+from bot.settings import SUPPORTED_LOCALES
+from handlers.menus import COMMANDS
+from handlers.registration import EDITABLE
+from storage.models import RoleName, StationKind
+from storage.roles import RedeemOutcome
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_LITERAL = re.compile(r"[\"']((?:[a-z_]+)\.[a-z_]+)[\"']")
+
+
+def catalogs():
+    return {locale: load_catalog(locale) for locale in SUPPORTED_LOCALES}
+
+
+def test_catalogs_have_the_same_keys():
+    zh, en = load_catalog("zh"), load_catalog("en")
+    assert sorted(set(zh) - set(en)) == []
+    assert sorted(set(en) - set(zh)) == []
+
+
+def test_catalogs_have_the_same_placeholders():
+    zh, en = load_catalog("zh"), load_catalog("en")
+    differ = {key: (placeholders(zh[key]), placeholders(en[key])) for key in zh if key in en}
+    assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}
+
+
+def test_no_text_is_empty():
+    for locale, catalog in catalogs().items():
+        assert [key for key, text in catalog.items() if not text.strip()] == [], locale
+
+
+def used_keys():
+    """Every literal catalog key in the code, plus the families built from values."""
+    sections = {key.split(".")[0] for key in load_catalog("en")}
+    found = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if "fakeapi" in path.parts:
+                continue
+            for key in KEY_LITERAL.findall(path.read_text("utf-8")):
+                if key.split(".")[0] in sections:
+                    found.add(key)
+    found |= {f"expertise.{code}" for code in EXPERTISE}
+    found |= {f"cmd.{command.name}" for command in COMMANDS}
+    found |= {f"role.{role}" for role in RoleName}
+    found |= {f"station_kind.{kind}" for kind in StationKind}
+    found |= {f"profile.edit_{field}" for field in EDITABLE}
+    found |= {f"admin.pick_station_{purpose}" for purpose in ("rename", "invite")}
+    found |= {
+        f"invite.{outcome}"
+        for outcome in RedeemOutcome
+        if outcome not in (RedeemOutcome.GRANTED, RedeemOutcome.ALREADY_HAD)
+    }
+    return found
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_key_the_code_uses_exists(locale):
+    catalog = load_catalog(locale)
+    assert sorted(used_keys() - set(catalog)) == []
+
+
+def test_the_key_scan_finds_keys():
+    # Guards the test above against a regular expression that silently matches nothing.
+    keys = used_keys()
+    assert "reg.ask_name" in keys
+    assert "common.not_allowed" in keys
+
+
+def test_parameters_are_escaped_unless_marked_html():
+    t = Translator("en")
+    assert t("en", "reg.summary", name="A<B & C", phone="", expertise="", title="", region="",
+             station="", stay="").splitlines()[1] == "Name: A&lt;B &amp; C"
+    assert "<b>x</b>" in t("en", "profile.stay_range", start=Html("<b>x</b>"), end="y")
+
+
+def test_language_resolution_order():
+    t = Translator("zh")
+    assert t.resolve("en", "zh-hans") == "en"  # the stored choice wins
+    assert t.resolve(None, "en-US") == "en"  # then Telegram's
+    assert t.resolve(None, "fr") == "zh"  # then the default
+    assert t.resolve(None, None) == "zh"
+    assert supported_locale("zh-hant") == "zh"
