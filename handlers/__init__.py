@@ -1,0 +1,22 @@
+"""Telegram glue: one module per feature, registered here in the order that matters."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import admin, errors, fallback, home, middleware, registration
+
+
+def setup(application: Application) -> None:
+    """Register every handler.
+
+    Within group 0 the first matching handler wins, so: deep links before the plain /start,
+    dialogs before the commands they could interrupt, and the catch-alls last.
+    """
+    middleware.setup(application)
+    admin.setup_deep_links(application)
+    registration.setup(application)
+    admin.setup(application)
+    home.setup(application)
+    fallback.setup(application)
+    application.add_error_handler(errors.on_error)

@@ -1,0 +1,81 @@
+"""The application factory: one place that wires settings, storage, services and handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.services import Services
+from bot.settings import Settings
+from handlers.context import CONTEXT_TYPES
+from handlers.menus import set_default_menus
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# The updates the bot acts on; my_chat_member tells when a talent blocks or unblocks the bot.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+) -> Application:
+    """Build the bot: every handler registered, storage opened and migrated in ``post_init``.
+
+    Args:
+        settings: the configuration.
+        request: a request object for all Bot API calls (tests and benchmarks pass an offline
+            one); PTB's HTTP client when None.
+        clock: the source of time; the system clock when None.
+    """
+    if not settings.bot_token:
+        raise ValueError("build_application needs settings.bot_token")
+    db = Database(settings.db_path)
+    services = Services.build(settings, db, clock or SystemClock())
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=settings.tz,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_base_url)
+        .defaults(defaults)
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data["services"] = services
+    handlers.setup(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.db.connect()
+    await set_default_menus(application.bot, services.translator)
+    log.info("talentbot ready as @%s, database %s", application.bot.username, services.db.path)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.db.close()

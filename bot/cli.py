@@ -1,0 +1,94 @@
+"""Command line: ``talentbot run`` and ``talentbot migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("talentbot")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Readable logs: our messages at ``level``, the HTTP client's only when they matter."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run(settings: Settings) -> int:
+    """Serve the bot until interrupted: long polling, or a webhook when one is configured."""
+    if not settings.bot_token:
+        print(
+            "talentbot: TELEGRAM_BOT_TOKEN is not set; put your bot's token (from @BotFather) "
+            "in the environment or in a .env file",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=_webhook_path(settings.webhook_url),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def _webhook_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.lstrip("/")
+
+
+def migrate(settings: Settings) -> int:
+    """Create the database if needed and apply pending migrations."""
+    from storage.database import Database
+
+    async def apply() -> tuple[int, list[int]]:
+        db = Database(settings.db_path)
+        await db.connect(migrate=False)
+        try:
+            return await db.schema_version(), await db.migrate()
+        finally:
+            await db.close()
+
+    before, applied = asyncio.run(apply())
+    after = max([before, *applied])
+    print(f"{settings.db_path}: schema version {before} -> {after} ({len(applied)} applied)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``talentbot`` command."""
+    parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
+    commands.add_parser("migrate", help="create the database and apply pending migrations")
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level.upper())
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"talentbot: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return run(settings)
+    return migrate(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Small pieces every feature's glue uses: replying, keyboards, permission guards."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import ConversationHandler
+
+from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+Callback = Callable[[Update, BotContext], Awaitable[Any]]
+
+
+def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def send(
+    update: Update, context: BotContext, text: str, *, markup: Markup = None
+) -> Message:
+    """Send ``text`` (HTML) to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(chat_id=chat.id, text=text, reply_markup=markup)
+
+
+async def say(
+    update: Update, context: BotContext, key: str, *, markup: Markup = None, **params: Any
+) -> Message:
+    """Send the catalog text ``key`` in the viewer's language."""
+    return await send(update, context, context.t(key, **params), markup=markup)
+
+
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press (stops the spinner), quietly if the query already expired."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text=text, show_alert=alert)
+    except BadRequest as exc:
+        # A query older than Telegram's limit can no longer be answered; the rest still works.
+        log.info("could not answer callback query: %s", exc)
+
+
+async def edit_or_send(
+    update: Update, context: BotContext, text: str, *, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the message a button sits on; send a new one when it cannot be edited."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text=text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("could not edit message, sending a new one: %s", exc)
+    await send(update, context, text, markup=markup)
+
+
+async def refuse(update: Update, context: BotContext) -> None:
+    """Tell the user they may not do this; nothing else happens."""
+    text = context.t("common.not_allowed")
+    if update.callback_query is not None:
+        await answer(update, text, alert=True)
+    else:
+        await send(update, context, text)
+
+
+def admin_only(callback: Callback) -> Callback:
+    """Run ``callback`` only for admins; everyone else is refused and any dialog ends."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        if not context.viewer.is_admin:
+            await refuse(update, context)
+            return ConversationHandler.END
+        return await callback(update, context)
+
+    return guarded
+
+
+def callback_arg(update: Update, index: int) -> str | None:
+    """The ``index``-th colon-separated part of the pressed button's data, or None."""
+    query = update.callback_query
+    if query is None or not isinstance(query.data, str):
+        return None
+    parts = query.data.split(":")
+    return parts[index] if len(parts) > index else None
+
+
+def int_arg(update: Update, index: int) -> int | None:
+    """Like ``callback_arg`` but a non-negative integer, or None for anything else."""
+    value = callback_arg(update, index)
+    return int(value) if value is not None and value.isdigit() and len(value) < 12 else None

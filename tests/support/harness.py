@@ -1,0 +1,85 @@
+"""The real Application, offline: a local Bot API in memory, a real SQLite file, a frozen clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.clock import FrozenClock
+from bot.fakeapi import FakeBotApi, OfflineRequest
+from bot.services import Services
+from bot.settings import Settings
+from tests.support.chat import ChatUser
+
+START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+ADMIN_ID = 900_001
+
+
+def test_settings(db_path: Path, token: str, **overrides: object) -> Settings:
+    """Settings for a test: nothing read from the environment or a .env file."""
+    values: dict[str, object] = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TALENTBOT_DB": db_path,
+        "TALENTBOT_ADMIN_IDS": str(ADMIN_ID),
+        "TALENTBOT_TIMEZONE": "Asia/Shanghai",
+        "TALENTBOT_DEFAULT_LOCALE": "zh",
+        "TALENTBOT_WEBHOOK_URL": "",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+test_settings.__test__ = False  # a helper, not a test
+
+
+@dataclass
+class BotHarness:
+    api: FakeBotApi
+    app: Application
+    clock: FrozenClock
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
+
+    async def deliver(self, update: dict) -> None:
+        """Hand one update to the Application and wait until it is handled."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    def user(self, first_name: str = "Alice", *, language: str | None = "en", **kw) -> ChatUser:
+        """A new user in a private chat with the bot."""
+        return ChatUser(self.api, self.deliver, first_name, language, **kw)
+
+    def admin(self, *, language: str | None = "en") -> ChatUser:
+        """The admin named in the settings."""
+        return ChatUser(self.api, self.deliver, "Admin", language, id=ADMIN_ID)
+
+
+async def start_harness(tmp_path: Path, **overrides: object) -> BotHarness:
+    """Build and initialise the application the way ``talentbot run`` does, but offline."""
+    api = FakeBotApi()
+    clock = FrozenClock(START)
+    settings = test_settings(tmp_path / "bot.sqlite3", api.token, **overrides)
+    app = build_application(settings, request=OfflineRequest(api), clock=clock)
+    harness = BotHarness(api=api, app=app, clock=clock)
+
+    async def record(update: object, context: object) -> None:
+        harness.errors.append(context.error)  # type: ignore[attr-defined]
+
+    app.add_error_handler(record)
+    await app.initialize()
+    # `initialize` does not run post_init; run_polling would. It opens and migrates the database.
+    await app.post_init(app)
+    return harness
+
+
+async def stop_harness(harness: BotHarness) -> None:
+    """Shut the application down and close the database."""
+    await harness.app.shutdown()
+    await harness.app.post_shutdown(harness.app)
