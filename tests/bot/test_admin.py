@@ -34,7 +34,11 @@ async def test_admin_adds_a_station(harness):
     assert "Station added: Downtown hub." in admin.texts()
     assert admin.last_text() == "Administration\nStations:\n1. Downtown hub (Community station)"
     [station] = await harness.services.stations.list()
-    assert (station.name_zh, station.name_en, station.kind) == ("市民中心站", "Downtown hub", "community")
+    assert (station.name_zh, station.name_en, station.kind) == (
+        "市民中心站",
+        "Downtown hub",
+        "community",
+    )
     assert station.created_by == admin.id
 
 
@@ -57,7 +61,10 @@ async def test_station_name_hostile_input(harness):
     await admin.send("/admin")
     await admin.tap("➕ Add station")
     await admin.send_sticker()
-    assert admin.texts()[-2:] == ["Please answer with a text message.", "What is the station's name in Chinese?"]
+    assert admin.texts()[-2:] == [
+        "Please answer with a text message.",
+        "What is the station's name in Chinese?",
+    ]
     await admin.send("x" * 5000)
     assert admin.texts()[-2].startswith("That is too long (5000 characters)")
     await admin.send("   ")
@@ -150,8 +157,18 @@ async def test_non_admin_is_refused_the_command(harness):
 
 @pytest.mark.parametrize(
     "data",
-    ["adm:menu", "adm:add", "adm:rename", "adm:invite", "adm:inv:1", "adm:rn:1",
-     "adm:role:1:coordinator", "adm:role:1:partner", "adm:kind:community", "adm:cancel"],
+    [
+        "adm:menu",
+        "adm:add",
+        "adm:rename",
+        "adm:invite",
+        "adm:inv:1",
+        "adm:rn:1",
+        "adm:role:1:coordinator",
+        "adm:role:1:partner",
+        "adm:kind:community",
+        "adm:cancel",
+    ],
 )
 async def test_non_admin_is_refused_every_button(harness, data):
     await add_station(harness)

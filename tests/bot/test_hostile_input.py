@@ -41,7 +41,9 @@ async def test_sticker(harness, step):
     alice = harness.user()
     await walk_to(harness, alice, step)
     await alice.send_sticker()
-    expected = "Please answer with a text message." if step in TEXT_STEPS else "Please use the buttons"
+    expected = (
+        "Please answer with a text message." if step in TEXT_STEPS else "Please use the buttons"
+    )
     await assert_asked_again(harness, alice, step, expected)
 
 
@@ -50,7 +52,9 @@ async def test_photo(harness, step):
     alice = harness.user()
     await walk_to(harness, alice, step)
     await alice.send_photo()
-    expected = "Please answer with a text message." if step in TEXT_STEPS else "Please use the buttons"
+    expected = (
+        "Please answer with a text message." if step in TEXT_STEPS else "Please use the buttons"
+    )
     await assert_asked_again(harness, alice, step, expected)
 
 
@@ -88,8 +92,17 @@ async def test_button_from_an_old_message(harness, step):
 
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize(
-    "data", ["garbage", "reg:", "reg:99:back", "reg:{n}:station:99999", "reg:{n}:lang:fr",
-             "reg:{n}:exp:astrology", "reg:{n}:nonsense", "adm:add"]
+    "data",
+    [
+        "garbage",
+        "reg:",
+        "reg:99:back",
+        "reg:{n}:station:99999",
+        "reg:{n}:lang:fr",
+        "reg:{n}:exp:astrology",
+        "reg:{n}:nonsense",
+        "adm:add",
+    ],
 )
 async def test_forged_callback(harness, step, data):
     alice = harness.user()
@@ -183,9 +196,7 @@ async def test_other_commands_in_the_middle(harness):
     await walk_to(harness, alice, "region")
     for command in ("/help", "/profile", "/admin", "/start", "/nonsense"):
         await alice.send(command)
-        await assert_asked_again(
-            harness, alice, "region", "You are in the middle of a question."
-        )
+        await assert_asked_again(harness, alice, "region", "You are in the middle of a question.")
 
 
 @pytest.mark.parametrize("payload", ["garbage", "ci-", "inv", "%%%", "x" * 64])

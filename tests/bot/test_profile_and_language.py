@@ -15,7 +15,13 @@ async def test_profile_shows_every_field_with_edit_buttons(harness):
     await alice.send("/profile")
     assert alice.last_text().startswith("Your profile\nName: Wang Li\nPhone: +8613800138000")
     assert alice.buttons() == [
-        "Name", "Phone", "Expertise", "Title", "Home region", "Station", "Stay dates",
+        "Name",
+        "Phone",
+        "Expertise",
+        "Title",
+        "Home region",
+        "Station",
+        "Stay dates",
     ]
 
 
@@ -157,7 +163,9 @@ async def test_default_menus_are_set_per_language_at_start(harness):
     by_language = {m.get("language_code", ""): m for m in menus[:3]}
     assert set(by_language) == {"zh", "en", ""}
     assert by_language["en"]["commands"][0]["description"] == "Start, or go to your home screen"
-    assert by_language[""]["commands"][0]["description"] == "开始，或回到主页"  # the default locale
+    assert (
+        by_language[""]["commands"][0]["description"] == "开始，或回到主页"
+    )  # the default locale
     assert all("admin" not in [c["command"] for c in m["commands"]] for m in menus[:3])
     assert ADMIN_ID not in [m.get("scope", {}).get("chat_id") for m in menus]
 
@@ -194,7 +202,10 @@ async def test_error_handler_answers_briefly_and_logs(harness, caplog, monkeypat
 
     monkeypatch.setattr(harness.services.stations, "list", broken)
     await walk_to_station(harness, alice)
-    assert alice.last_text() == "Sorry, something went wrong on our side. Please try again in a moment."
+    assert (
+        alice.last_text()
+        == "Sorry, something went wrong on our side. Please try again in a moment."
+    )
     assert "database on fire" not in alice.last_text()
     assert any("database on fire" in (r.exc_text or "") for r in caplog.records)
     assert [type(e) for e in harness.errors] == [RuntimeError]

@@ -159,7 +159,10 @@ async def test_cancel_at_every_step(harness, step, how):
         await alice.send("/cancel")
     else:
         await alice.tap("✖ Cancel")
-    assert alice.last_text() == "Registration cancelled; nothing was stored. Send /start to begin again."
+    assert (
+        alice.last_text()
+        == "Registration cancelled; nothing was stored. Send /start to begin again."
+    )
     talent = await harness.services.talents.by_telegram_id(alice.id)
     assert talent is None or not talent.registered
     await alice.send("hello")  # the dialog is over: free text gets the general answer

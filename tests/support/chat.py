@@ -80,7 +80,9 @@ class ChatUser:
                         return
         raise AssertionError(f"no button {label!r}; buttons now: {self.buttons()}")
 
-    async def press(self, data: str, *, message_id: int | None = None, forge: bool = False) -> None:
+    async def press(
+        self, data: str, *, message_id: int | None = None, forge: bool = False
+    ) -> None:
         """Press a button by its callback data; ``forge`` sends data no button carries."""
         if message_id is None:
             message_id = self.api.bot_messages(self.id)[-1]["message_id"]
@@ -124,6 +126,17 @@ class ChatUser:
         """The labels of the reply keyboard on screen (empty when none)."""
         rows = (self.api.current_reply_keyboard(self.id) or {}).get("keyboard", [])
         return [b if isinstance(b, str) else b["text"] for row in rows for b in row]
+
+    # The timeout is a plain argument on purpose: "wait for X, at most N s" reads best in tests.
+    async def expect(self, fragment: str, *, timeout: float = 15.0) -> str:  # noqa: ASYNC109
+        """Wait until the newest message contains ``fragment`` (at once when offline)."""
+
+        def arrived() -> bool:
+            texts = self.texts()
+            return bool(texts) and fragment in texts[-1]
+
+        await self.api.wait_for(arrived, timeout=timeout)
+        return self.last_text()
 
     def alerts(self) -> list[str]:
         """Texts of the bot's answers to this user's button presses."""

@@ -12,10 +12,15 @@ def label(harness: BotHarness, locale: str, key: str, **params: object) -> str:
     return harness.services.translator(locale, key, **params)
 
 
-async def add_station(harness: BotHarness, name_en: str = "Downtown hub", name_zh: str = "市民中心站") -> Station:
+async def add_station(
+    harness: BotHarness, name_en: str = "Downtown hub", name_zh: str = "市民中心站"
+) -> Station:
     """Create a station directly through the repository (admin flows are tested on their own)."""
     return await harness.services.stations.add(
-        name_zh=name_zh, name_en=name_en, kind=StationKind.COMMUNITY, created_by=ADMIN_ID,
+        name_zh=name_zh,
+        name_en=name_en,
+        kind=StationKind.COMMUNITY,
+        created_by=ADMIN_ID,
         now=START,
     )
 
@@ -23,7 +28,17 @@ async def add_station(harness: BotHarness, name_en: str = "Downtown hub", name_z
 async def walk_to(harness: BotHarness, user: ChatUser, step: str, *, locale: str = "en") -> None:
     """Start registration and answer every question before ``step``."""
     t = lambda key: label(harness, locale, key)  # noqa: E731
-    order = ["consent", "name", "phone", "expertise", "title", "region", "station", "stay", "confirm"]
+    order = [
+        "consent",
+        "name",
+        "phone",
+        "expertise",
+        "title",
+        "region",
+        "station",
+        "stay",
+        "confirm",
+    ]
     await user.send("/start")
     for current in order[: order.index(step)]:
         if current == "consent":

@@ -78,8 +78,20 @@ def test_the_key_scan_finds_keys():
 
 def test_parameters_are_escaped_unless_marked_html():
     t = Translator("en")
-    assert t("en", "reg.summary", name="A<B & C", phone="", expertise="", title="", region="",
-             station="", stay="").splitlines()[1] == "Name: A&lt;B &amp; C"
+    assert (
+        t(
+            "en",
+            "reg.summary",
+            name="A<B & C",
+            phone="",
+            expertise="",
+            title="",
+            region="",
+            station="",
+            stay="",
+        ).splitlines()[1]
+        == "Name: A&lt;B &amp; C"
+    )
     assert "<b>x</b>" in t("en", "profile.stay_range", start=Html("<b>x</b>"), end="y")
 
 

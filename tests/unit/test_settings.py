@@ -64,7 +64,9 @@ def test_non_numeric_admin_id_is_named(monkeypatch):
 
 def test_unknown_time_zone_is_named(monkeypatch):
     monkeypatch.setenv("TALENTBOT_TIMEZONE", "Asia/Atlantis")
-    with pytest.raises(SettingsError, match=r"^TALENTBOT_TIMEZONE: 'Asia/Atlantis' is not a known"):
+    with pytest.raises(
+        SettingsError, match=r"^TALENTBOT_TIMEZONE: 'Asia/Atlantis' is not a known"
+    ):
         load_settings()
 
 

@@ -52,14 +52,18 @@ async def test_transaction_rolls_back_on_error(db):
 async def test_foreign_keys_are_enforced(db):
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(
-            "INSERT INTO roles (talent_id, station_id, role, granted_at) VALUES (99, 99, 'partner', 'x')"
+            "INSERT INTO roles (talent_id, station_id, role, granted_at)"
+            " VALUES (99, 99, 'partner', 'x')"
         )
 
 
 async def test_stations_add_rename_list(db):
     stations = StationRepository(db)
     hub = await stations.add(
-        name_zh="市民中心站", name_en="Downtown hub", kind=StationKind.COMMUNITY, created_by=1,
+        name_zh="市民中心站",
+        name_en="Downtown hub",
+        kind=StationKind.COMMUNITY,
+        created_by=1,
         now=NOW,
     )
     assert hub.name("zh") == "市民中心站" and hub.name("en") == "Downtown hub"
@@ -73,10 +77,18 @@ async def test_talent_registration_round_trip(db):
     await talents.set_language(100, "en", now=NOW)
     assert (await talents.by_telegram_id(100)).registered is False
     talent = await talents.register(
-        100, language="en", name="Wang Li", phone="+8613800138000",
-        expertise=["medicine", "education", "medicine"], title=None, region="Harbin",
-        station_id=None, stay_from=date(2026, 12, 1), stay_to=date(2027, 3, 15),
-        consent_at=NOW, now=NOW,
+        100,
+        language="en",
+        name="Wang Li",
+        phone="+8613800138000",
+        expertise=["medicine", "education", "medicine"],
+        title=None,
+        region="Harbin",
+        station_id=None,
+        stay_from=date(2026, 12, 1),
+        stay_to=date(2027, 3, 15),
+        consent_at=NOW,
+        now=NOW,
     )
     assert talent.registered and talent.reachable
     assert talent.expertise == ("education", "medicine")
@@ -113,7 +125,11 @@ async def make_invitation(db, token="tok", expires=NOW + timedelta(days=1)):
         name_zh="站", name_en="S", kind=StationKind.PROFESSIONAL, created_by=1, now=NOW
     )
     return await InvitationRepository(db).create(
-        token=token, station_id=station.id, role=RoleName.COORDINATOR, created_by=1, now=NOW,
+        token=token,
+        station_id=station.id,
+        role=RoleName.COORDINATOR,
+        created_by=1,
+        now=NOW,
         expires_at=expires,
     )
 
