@@ -96,7 +96,12 @@ class InvitationRepository:
                 return RedeemOutcome.UNKNOWN, None
             invitation = Invitation(**dict(row))
             if invitation.used_at is not None:
-                return RedeemOutcome.USED, invitation
+                # The person who used it may open their link again; tell them they have the role.
+                mine = await tx.fetch_one(
+                    "SELECT 1 FROM talents WHERE id = ? AND telegram_id = ?",
+                    (invitation.used_by, telegram_id),
+                )
+                return (RedeemOutcome.ALREADY_HAD if mine else RedeemOutcome.USED), invitation
             if invitation.expires_at <= now:
                 return RedeemOutcome.EXPIRED, invitation
             talent_id = await ensure_talent(tx, telegram_id, now=now)

@@ -233,3 +233,19 @@ async def test_groups_are_ignored(harness):
     }
     await harness.app.process_update(Update.de_json(update, harness.app.bot))
     assert len(harness.api.calls) == before
+
+
+async def test_error_handler_ignores_forbidden_and_answers_other_errors(harness):
+    from telegram.error import Forbidden
+
+    alice = harness.user()
+    await alice.send("/help")
+    update = Update.de_json(harness.api.user_message(alice.user, text="hi"), harness.app.bot)
+    before = alice.mark()
+    await harness.app.process_error(update, Forbidden("Forbidden: bot was blocked by the user"))
+    assert alice.mark() == before
+    await harness.app.process_error(update, ValueError("internal detail"))
+    assert alice.texts(before) == [
+        "Sorry, something went wrong on our side. Please try again in a moment."
+    ]
+    harness.errors.clear()

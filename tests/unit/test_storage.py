@@ -142,7 +142,7 @@ async def test_invitation_is_used_once(db):
     roles = await RoleRepository(db).of_telegram_user(200)
     assert [(r.station_id, r.role) for r in roles] == [(invitation.station_id, "coordinator")]
     assert (await invitations.redeem("tok", 201, now=NOW))[0] == RedeemOutcome.USED
-    assert (await invitations.redeem("tok", 200, now=NOW))[0] == RedeemOutcome.USED
+    assert (await invitations.redeem("tok", 200, now=NOW))[0] == RedeemOutcome.ALREADY_HAD
     assert (await invitations.redeem("nope", 200, now=NOW))[0] == RedeemOutcome.UNKNOWN
     used = await invitations.get("tok")
     assert used.used_at == NOW and used.used_by is not None
