@@ -32,7 +32,7 @@ from handlers.common import (
 from handlers.context import BotContext, StationForm
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
-from storage.models import RoleName, StationKind
+from storage.models import RoleName, Station, StationKind
 from storage.roles import RedeemOutcome
 
 PREFIX = "adm"
@@ -104,14 +104,21 @@ async def pick_station(update: Update, context: BotContext) -> None:
     )
 
 
-@admin_only
-async def pick_role(update: Update, context: BotContext) -> None:
-    """Ask whether the invitation makes a coordinator or a partner."""
-    await answer(update)
+async def station_of_button(update: Update, context: BotContext) -> Station | None:
+    """The station a button names (``adm:<action>:<id>``); a stale answer when there is none."""
     station_id = int_arg(update, 2)
     station = await context.services.stations.get(station_id) if station_id else None
     if station is None:
         await say(update, context, "common.stale_button")
+    return station
+
+
+@admin_only
+async def pick_role(update: Update, context: BotContext) -> None:
+    """Ask whether the invitation makes a coordinator or a partner."""
+    await answer(update)
+    station = await station_of_button(update, context)
+    if station is None:
         return
     rows = [
         [(context.t(f"role.{role}"), f"{PREFIX}:role:{station.id}:{role}") for role in RoleName],
@@ -206,10 +213,8 @@ async def start_add(update: Update, context: BotContext) -> int:
 async def start_rename(update: Update, context: BotContext) -> int:
     """Begin renaming a station."""
     await answer(update)
-    station_id = int_arg(update, 2)
-    station = await context.services.stations.get(station_id) if station_id else None
+    station = await station_of_button(update, context)
     if station is None:
-        await say(update, context, "common.stale_button")
         return ConversationHandler.END
     context.user_data.station_form = StationForm(station_id=station.id)
     return await ask_station(update, context, AdminStep.NAME_ZH)

@@ -4,20 +4,8 @@ import re
 
 import pytest
 
-from tests.support.flows import label, walk_to
+from tests.support.flows import QUESTION, STEPS, label, walk_to
 
-STEPS = ["consent", "name", "phone", "expertise", "title", "region", "station", "stay", "confirm"]
-QUESTION = {
-    "consent": "reg.ask_consent",
-    "name": "reg.ask_name",
-    "phone": "reg.ask_phone",
-    "expertise": "reg.ask_expertise",
-    "title": "reg.ask_title",
-    "region": "reg.ask_region",
-    "station": "reg.ask_station",
-    "stay": "reg.ask_stay",
-    "confirm": "reg.confirm",
-}
 TEXT_STEPS = {"name", "phone", "title", "region", "stay"}
 LONG = "x" * 5000
 

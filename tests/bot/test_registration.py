@@ -5,19 +5,7 @@ from datetime import date
 import pytest
 
 from tests.support.chat import sent_to
-from tests.support.flows import add_station, label, register, walk_to
-
-STEPS = ["consent", "name", "phone", "expertise", "title", "region", "station", "stay", "confirm"]
-QUESTION = {
-    "consent": "reg.ask_consent",
-    "name": "reg.ask_name",
-    "phone": "reg.ask_phone",
-    "expertise": "reg.ask_expertise",
-    "title": "reg.ask_title",
-    "region": "reg.ask_region",
-    "station": "reg.ask_station",
-    "stay": "reg.ask_stay",
-}
+from tests.support.flows import QUESTION, STEPS, add_station, label, register, walk_to
 
 
 def plain(html: str) -> str:

@@ -6,6 +6,20 @@ from storage.models import Station, StationKind
 from tests.support.chat import ChatUser
 from tests.support.harness import ADMIN_ID, START, BotHarness
 
+# The registration questions in order, and the catalog text each one asks with.
+STEPS = ["consent", "name", "phone", "expertise", "title", "region", "station", "stay", "confirm"]
+QUESTION = {
+    "consent": "reg.ask_consent",
+    "name": "reg.ask_name",
+    "phone": "reg.ask_phone",
+    "expertise": "reg.ask_expertise",
+    "title": "reg.ask_title",
+    "region": "reg.ask_region",
+    "station": "reg.ask_station",
+    "stay": "reg.ask_stay",
+    "confirm": "reg.summary",
+}
+
 
 def label(harness: BotHarness, locale: str, key: str, **params: object) -> str:
     """A catalog text, as a button shows it."""
