@@ -6,11 +6,13 @@ import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
 from telegram.request import BaseRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.outbox import Outbox
+from bot.ratelimit import TwoLaneRateLimiter
 from bot.services import Services
 from bot.settings import Settings
 from handlers.context import CONTEXT_TYPES
@@ -57,8 +59,9 @@ def build_application(
         .base_url(settings.api_base_url)
         .defaults(defaults)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(TwoLaneRateLimiter(rate=settings.send_rate))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -73,9 +76,32 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.db.connect()
     await set_default_menus(application.bot, services.translator)
+    outbox = Outbox(application.bot, services)
+    application.bot_data["outbox"] = outbox
+    await outbox.start()
+    if application.job_queue is not None:
+        # first=0: reminders that fell due while the bot was down go out at start.
+        application.job_queue.run_repeating(
+            _send_reminders,
+            interval=services.settings.reminder_interval,
+            first=0,
+            name="reminders",
+        )
     log.info("talentbot ready as @%s, database %s", application.bot.username, services.db.path)
 
 
+async def _send_reminders(context: CallbackContext) -> None:
+    outbox: Outbox = context.application.bot_data["outbox"]
+    await outbox.send_due_reminders()
+
+
+async def _post_stop(application: Application) -> None:
+    outbox: Outbox | None = application.bot_data.get("outbox")
+    if outbox is not None:
+        await outbox.stop()
+
+
 async def _post_shutdown(application: Application) -> None:
+    await _post_stop(application)
     services: Services = application.bot_data["services"]
     await services.db.close()

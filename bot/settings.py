@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Shanghai", alias="TALENTBOT_TIMEZONE")
     default_locale: str = Field(default="zh", alias="TALENTBOT_DEFAULT_LOCALE")
+    # Messages a second to different chats; Telegram allows about 30 for bulk notifications.
+    send_rate: float = Field(default=30.0, gt=0, le=1000, alias="TALENTBOT_SEND_RATE")
+    # How often stored reminders are looked at, in seconds.
+    reminder_interval: float = Field(default=30.0, gt=0, alias="TALENTBOT_REMINDER_INTERVAL")
     webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="TALENTBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")

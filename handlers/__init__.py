@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import admin, errors, fallback, home, middleware, registration
+from handlers import (
+    admin,
+    broadcast,
+    errors,
+    fallback,
+    home,
+    middleware,
+    registration,
+    settings,
+)
 
 
 def setup(application: Application) -> None:
@@ -17,6 +26,8 @@ def setup(application: Application) -> None:
     admin.setup_deep_links(application)
     registration.setup(application)
     admin.setup(application)
+    broadcast.setup(application)
+    settings.setup(application)
     home.setup(application)
     fallback.setup(application)
     application.add_error_handler(errors.on_error)

@@ -33,9 +33,11 @@ class MenuCommand:
 COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("start", Audience.EVERYONE),
     MenuCommand("profile", Audience.EVERYONE),
+    MenuCommand("settings", Audience.EVERYONE),
     MenuCommand("language", Audience.EVERYONE),
     MenuCommand("help", Audience.EVERYONE),
     MenuCommand("cancel", Audience.EVERYONE),
+    MenuCommand("broadcast", Audience.COORDINATOR),
     MenuCommand("admin", Audience.ADMIN),
 )
 

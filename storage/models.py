@@ -79,3 +79,75 @@ class Invitation(Row):
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+
+
+class Audience(Row):
+    """Who a broadcast (or announcement) goes to; every filter narrows it."""
+
+    topic: str
+    station_ids: tuple[int, ...] | None = None  # None: every station, and talents without one
+    expertise: str | None = None
+    present_on: date | None = None  # only talents whose stay covers this date
+
+
+class Broadcast(Row):
+    id: int
+    topic: str
+    audience: str
+    text: str | None = None
+    entities: str | None = None
+    photo_file_id: str | None = None
+    status: str
+    total: int
+    created_by: int
+    author_locale: str = "zh"
+    created_at: datetime
+    finished_at: datetime | None = None
+    cancelled_by: int | None = None
+    progress_chat_id: int | None = None
+    progress_message_id: int | None = None
+
+
+class Delivery(Row):
+    id: int
+    broadcast_id: int
+    talent_id: int
+    chat_id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    message_id: int | None = None
+
+
+class Progress(Row):
+    """How far a broadcast has come."""
+
+    total: int = 0
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def done(self) -> bool:
+        """Nothing is waiting or in flight."""
+        return self.pending == 0 and self.sending == 0
+
+
+class Reminder(Row):
+    id: int
+    talent_id: int
+    subject: str
+    subject_id: int
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+    text_key: str
+    params: str
+    status: str
+    attempts: int
+    telegram_id: int = 0
+    language: str | None = None

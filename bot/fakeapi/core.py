@@ -752,6 +752,15 @@ class FakeBotApi:
         self._open_queries[query_id] = query
         return self.push_update({"callback_query": query})
 
+    def open_chat(self, user: dict[str, Any], *, blocked: bool = False) -> None:
+        """A user who started the bot some time ago: the chat exists, no update is queued.
+
+        Lets a test or benchmark seed thousands of recipients without the bot reading a
+        message from each of them.
+        """
+        chat, _ = self._user_chat(user)
+        chat.blocked = blocked
+
     def user_blocks_bot(self, user: dict[str, Any]) -> dict[str, Any]:
         chat, user = self._user_chat(user)
         chat.blocked = True

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.admin import AdminService
+from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.settings import Settings
 from storage.database import Database
+from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
@@ -28,6 +30,11 @@ class Services:
     roles: RoleRepository
     people: PeopleService
     admin: AdminService
+    broadcast_rows: BroadcastRepository
+    reminder_rows: ReminderRepository
+    broadcasts: BroadcastService
+    reminders: ReminderService
+    preferences: PreferenceService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -37,6 +44,8 @@ class Services:
         talents = TalentRepository(db)
         roles = RoleRepository(db)
         invitations = InvitationRepository(db)
+        broadcast_rows = BroadcastRepository(db)
+        reminder_rows = ReminderRepository(db)
         return cls(
             settings=settings,
             clock=clock,
@@ -53,4 +62,9 @@ class Services:
                 clock=clock,
             ),
             admin=AdminService(stations=stations, invitations=invitations, clock=clock),
+            broadcast_rows=broadcast_rows,
+            reminder_rows=reminder_rows,
+            broadcasts=BroadcastService(broadcasts=broadcast_rows, stations=stations, clock=clock),
+            reminders=ReminderService(reminders=reminder_rows, clock=clock),
+            preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
         )

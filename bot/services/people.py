@@ -33,6 +33,10 @@ class Viewer:
         """Station ids where they hold ``role``."""
         return [r.station_id for r in self.roles if r.role == role]
 
+    def stations_where_coordinator(self) -> list[int]:
+        """Station ids this user coordinates."""
+        return self.stations_where(RoleName.COORDINATOR)
+
     @property
     def is_coordinator(self) -> bool:
         """Coordinator of at least one station, or an admin (who may do what coordinators do)."""

@@ -171,7 +171,8 @@ async def test_registered_user_gets_the_home_screen(harness):
     await alice.send("/start")
     assert alice.texts(before) == [
         "Welcome, Wang Li!\nStation: not chosen yet\n\n/profile — your profile\n"
-        "/language — change the language\n/help — everything you can do"
+        "/settings — what you hear about\n/language — change the language\n"
+        "/help — everything you can do"
     ]
     assert await harness.services.talents.count_registered() == 1
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from storage.models import Station, StationKind
+from datetime import date
+
+from storage.models import RoleName, Station, StationKind, Talent
 from tests.support.chat import ChatUser
 from tests.support.harness import ADMIN_ID, START, BotHarness
 
@@ -80,3 +82,53 @@ async def register(harness: BotHarness, user: ChatUser, *, locale: str = "en") -
     await user.tap(label(harness, locale, "reg.confirm"))
     talent = await harness.services.talents.by_telegram_id(user.id)
     assert talent is not None and talent.registered
+
+
+async def seed_talent(
+    harness: BotHarness,
+    telegram_id: int,
+    *,
+    station: Station | None = None,
+    expertise: tuple[str, ...] = ("medicine",),
+    stay: tuple[date, date] = (date(2026, 11, 1), date(2027, 3, 31)),
+    language: str = "en",
+    blocked: bool = False,
+) -> Talent:
+    """A talent who registered some time ago and whose chat with the bot exists."""
+    talent = await harness.services.talents.register(
+        telegram_id,
+        language=language,
+        name=f"Talent {telegram_id}",
+        phone=None,
+        expertise=expertise,
+        title=None,
+        region="Harbin",
+        station_id=station.id if station else None,
+        stay_from=stay[0],
+        stay_to=stay[1],
+        consent_at=START,
+        now=START,
+    )
+    harness.api.open_chat(
+        {"id": telegram_id, "first_name": f"Talent {telegram_id}", "language_code": language},
+        blocked=blocked,
+    )
+    return talent
+
+
+async def make_coordinator(
+    harness: BotHarness, station: Station, *, first_name: str = "Coco", language: str = "en"
+) -> ChatUser:
+    """A user who became coordinator of ``station`` through an invitation link."""
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    invitation = await harness.services.admin.create_invitation(
+        admin, station_id=station.id, role=RoleName.COORDINATOR
+    )
+    user = harness.user(first_name, language=language)
+    await user.send(f"/start inv-{invitation.token}")
+    return user
+
+
+def received(harness: BotHarness, telegram_id: int) -> list[str]:
+    """The texts (or captions) a chat received from the bot."""
+    return [m.get("text") or m.get("caption") or "" for m in harness.api.bot_messages(telegram_id)]

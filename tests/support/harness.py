@@ -12,6 +12,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.clock import FrozenClock
 from bot.fakeapi import FakeBotApi, OfflineRequest
+from bot.outbox import Outbox
 from bot.services import Services
 from bot.settings import Settings
 from tests.support.chat import ChatUser
@@ -48,6 +49,10 @@ class BotHarness:
     def services(self) -> Services:
         return self.app.bot_data["services"]
 
+    @property
+    def outbox(self) -> Outbox:
+        return self.app.bot_data["outbox"]
+
     async def deliver(self, update: dict) -> None:
         """Hand one update to the Application and wait until it is handled."""
         await self.app.process_update(Update.de_json(update, self.app.bot))
@@ -61,9 +66,11 @@ class BotHarness:
         return ChatUser(self.api, self.deliver, "Admin", language, id=ADMIN_ID)
 
 
-async def start_harness(tmp_path: Path, **overrides: object) -> BotHarness:
+async def start_harness(
+    tmp_path: Path, *, api: FakeBotApi | None = None, **overrides: object
+) -> BotHarness:
     """Build and initialise the application the way ``talentbot run`` does, but offline."""
-    api = FakeBotApi()
+    api = api or FakeBotApi()
     clock = FrozenClock(START)
     settings = test_settings(tmp_path / "bot.sqlite3", api.token, **overrides)
     app = build_application(settings, request=OfflineRequest(api), clock=clock)
@@ -76,6 +83,9 @@ async def start_harness(tmp_path: Path, **overrides: object) -> BotHarness:
     await app.initialize()
     # `initialize` does not run post_init; run_polling would. It opens and migrates the database.
     await app.post_init(app)
+    # Tests send the outbox's queue themselves (``harness.outbox.drain()``), so that what goes
+    # out when is decided by the test, not by a background task racing it.
+    await harness.outbox.stop()
     return harness
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Html, Translator, load_catalog, placeholders, supported_locale
+from bot.services.kinds import ACTIVITY_KINDS, TOPICS
 from bot.services.profile import EXPERTISE
 from bot.settings import SUPPORTED_LOCALES
 from handlers.menus import COMMANDS
@@ -55,6 +56,8 @@ def used_keys():
     found |= {f"station_kind.{kind}" for kind in StationKind}
     found |= {f"profile.edit_{field}" for field in EDITABLE}
     found |= {f"admin.pick_station_{purpose}" for purpose in ("rename", "invite")}
+    found |= {f"kind.{kind}" for kind in ACTIVITY_KINDS}
+    found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
     found |= {
         f"invite.{outcome}"
         for outcome in RedeemOutcome

@@ -1,0 +1,18 @@
+"""Kinds of activities and the notification topics built on them (shared by several features)."""
+
+from __future__ import annotations
+
+ACTIVITY_KINDS = ("event", "volunteer", "lecture", "clinic", "teaching", "mentoring", "other")
+
+# A talent may turn each of these off in /settings; every audience respects the choice.
+TOPIC_NEWS = "news"  # broadcasts from coordinators and the talent office
+TOPIC_REMINDERS = "reminders"
+ANNOUNCE_PREFIX = "announce."
+
+
+def announce_topic(kind: str) -> str:
+    """The topic of announcements of activities of ``kind``."""
+    return f"{ANNOUNCE_PREFIX}{kind}"
+
+
+TOPICS = (TOPIC_NEWS, *(announce_topic(kind) for kind in ACTIVITY_KINDS), TOPIC_REMINDERS)
