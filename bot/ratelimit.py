@@ -39,6 +39,9 @@ COUNTED = frozenset(
 # Bulk runs a little under the budget: requests reach Telegram with uneven delays, and a window
 # that counts one too many costs a whole second of pause.
 BULK_SHARE = 0.985
+# Our clock starts a chat's second when we send; Telegram's when the request arrives, which can be
+# a little later. Spacing by slightly more than a second keeps the two from disagreeing.
+CHAT_MARGIN = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +68,26 @@ class TwoLaneRateLimiter(BaseRateLimiter[BulkSend]):
         max_retries: int = 3,
         bulk_max_pauses: int = 10,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.per_chat_interval = per_chat_interval
+        self.per_chat_interval = per_chat_interval + CHAT_MARGIN
         self.max_retries = max_retries
         self.bulk_max_pauses = bulk_max_pauses
         self._clock = clock
+        self._sleep = sleep
         self._window_limit = max(1, int(rate * BULK_SHARE))
         self._interval = 1.0 / (rate * BULK_SHARE)
         self._recent: deque[float] = deque()  # counted requests of both lanes, last second
         self._last_in_chat: dict[int, float] = {}
+        self._last_bulk_in_chat: dict[int, float] = {}
         self._next_bulk = 0.0
         self._paused_until = 0.0
         self._bulk_lock = asyncio.Lock()
         self.http_429 = 0
+        self._records = 0
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -111,15 +118,30 @@ class TwoLaneRateLimiter(BaseRateLimiter[BulkSend]):
         self, callback: Any, args: Any, kwargs: dict[str, Any], chat: int | None, counted: bool
     ) -> Any:
         for attempt in range(self.max_retries + 1):
+            if counted and chat is not None:
+                # A reply right after a bulk message to the same chat would break Telegram's
+                # one-a-second rule and earn a 429 of a whole second or more: waiting out the
+                # rest of that second is shorter. Replies after replies (a question and its
+                # note) are a burst Telegram allows in a private chat, and go at once.
+                wait = self._last_bulk_in_chat.get(chat, -1e9) + self.per_chat_interval
+                wait -= self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+            previous = self._last_in_chat.get(chat, -1e9) if chat is not None else -1e9
             if counted:
                 self._record(chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                self._pause(exc)
+                # A refusal right after another message to the same chat is that chat's limit,
+                # not the bot's: only this reply waits, the bulk lane goes on.
+                if self._clock() - previous > self.per_chat_interval:
+                    self._pause(exc)
+                else:
+                    self.http_429 += 1
                 if attempt == self.max_retries:
                     raise
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await self._sleep(_seconds(exc.retry_after))
         raise AssertionError("unreachable")
 
     async def _bulk(
@@ -152,6 +174,9 @@ class TwoLaneRateLimiter(BaseRateLimiter[BulkSend]):
         self._recent.append(now)
         if chat is not None:
             self._last_in_chat[chat] = now
+        self._records += 1
+        if self._records % 4096 == 0:
+            self.forget_chats()
 
     def _pause(self, exc: RetryAfter) -> None:
         self.http_429 += 1
@@ -182,19 +207,22 @@ class TwoLaneRateLimiter(BaseRateLimiter[BulkSend]):
                     # A small credit lets a late wake-up catch up without bursting.
                     self._next_bulk = max(self._next_bulk + self._interval, now - self._interval)
                     self._record(chat)
+                    if chat is not None:
+                        self._last_bulk_in_chat[chat] = now
                     return
                 if ready <= now:
                     # Only this chat is busy: wait outside the lock so others may go meanwhile.
                     delay = chat_free - now
                 else:
-                    await asyncio.sleep(ready - now)
+                    await self._sleep(ready - now)
                     continue
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     def forget_chats(self, older_than: float = 5.0) -> None:
         """Drop per-chat times nobody needs any more, so the map stays small."""
         cutoff = self._clock() - older_than
-        for chat, moment in list(self._last_in_chat.items()):
-            if moment < cutoff:
-                with contextlib.suppress(KeyError):
-                    del self._last_in_chat[chat]
+        for times in (self._last_in_chat, self._last_bulk_in_chat):
+            for chat, moment in list(times.items()):
+                if moment < cutoff:
+                    with contextlib.suppress(KeyError):
+                        del times[chat]

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.fakeapi.chat import sent_to
 from storage.models import RoleName
-from tests.support.chat import sent_to
 from tests.support.flows import add_station, register
 
 LINK = re.compile(r"https://t\.me/talentbot_test\?start=(inv-[A-Za-z0-9_-]+)")

@@ -4,7 +4,7 @@ from datetime import date
 
 from telegram import Update
 
-from tests.support.chat import sent_to
+from bot.fakeapi.chat import sent_to
 from tests.support.flows import add_station, register
 from tests.support.harness import ADMIN_ID
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.fakeapi import BotApiServer, FakeBotApi
-from tests.support.chat import ChatUser
+from bot.fakeapi.chat import ChatUser
 from tests.support.harness import ADMIN_ID
 
 TALENTBOT = Path(sys.executable).with_name("talentbot")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.fakeapi.chat import ChatUser
 from storage.models import RoleName, Station, StationKind, Talent
-from tests.support.chat import ChatUser
 from tests.support.harness import ADMIN_ID, START, BotHarness
 
 # The registration questions in order, and the catalog text each one asks with.

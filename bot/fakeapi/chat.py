@@ -1,8 +1,8 @@
 """A chat simulator: users who type, tap and share their phone, and read what the bot sent.
 
 The same users drive the bot two ways: offline, by handing each update to the Application
-(``OfflineDelivery``), and over HTTP, by queueing it on the local Bot API server that a real
-``talentbot run`` polls (``LiveDelivery``).
+(tests), and over HTTP, where the update waits on the local Bot API server for the bot's
+getUpdates (end-to-end tests, benchmarks) and ``expect`` waits for the answer.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fakeapi import FakeBotApi
+from bot.fakeapi.core import FakeBotApi
 
 Deliver = Callable[[dict], Awaitable[None]]
 _ids = itertools.count(10_001)
