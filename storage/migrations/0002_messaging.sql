@@ -51,8 +51,8 @@ CREATE TABLE reminders (
     text_key    TEXT NOT NULL,                 -- catalog key, rendered in the talent's language
     params      TEXT NOT NULL DEFAULT '{}',
     status      TEXT NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending', 'sending', 'sent', 'dropped', 'cancelled',
-                                  'failed')),
+                CHECK (status IN ('pending', 'sending', 'sent', 'unreachable', 'dropped',
+                                  'cancelled', 'failed')),
     attempts    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
     created_at  TEXT NOT NULL,
