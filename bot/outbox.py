@@ -120,6 +120,16 @@ class Messenger:
             return Outcome.RETRY, str(exc), None
         return Outcome.SENT, None, message.message_id
 
+    async def deliver(
+        self, rows: MessageRows, row_id: int, chat_id: int, content: Content, *, attempts: int
+    ) -> Outcome:
+        """Send one row's message and record how it went."""
+        outcome, error, message_id = await self.send(chat_id, content, rows, row_id)
+        await self.settle(
+            rows, row_id, outcome, error, message_id, attempts=attempts, chat_id=chat_id
+        )
+        return outcome
+
     async def settle(
         self,
         rows: MessageRows,
@@ -253,17 +263,8 @@ class Outbox:
     async def _deliver(self, delivery: Delivery, content: Content) -> None:
         rows = self.services.broadcast_rows
         try:
-            outcome, error, message_id = await self.messenger.send(
-                delivery.chat_id, content, rows, delivery.id
-            )
-            await self.messenger.settle(
-                rows,
-                delivery.id,
-                outcome,
-                error,
-                message_id,
-                attempts=delivery.attempts + 1,
-                chat_id=delivery.chat_id,
+            await self.messenger.deliver(
+                rows, delivery.id, delivery.chat_id, content, attempts=delivery.attempts + 1
             )
         except Exception:
             log.exception("delivery %s failed unexpectedly", delivery.id)
@@ -348,17 +349,12 @@ class Outbox:
             return
         locale = self.services.translator.resolve(reminder.language, None)
         text = render(self.services, locale, reminder.text_key, load_params(reminder.params))
-        outcome, error, message_id = await self.messenger.send(
-            reminder.telegram_id, Content(text=text), rows, reminder.id
-        )
-        await self.messenger.settle(
+        await self.messenger.deliver(
             rows,
             reminder.id,
-            outcome,
-            error,
-            message_id,
+            reminder.telegram_id,
+            Content(text=text),
             attempts=reminder.attempts + 1,
-            chat_id=reminder.telegram_id,
         )
 
 
