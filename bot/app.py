@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.notices import Notices
 from bot.outbox import Outbox
 from bot.ratelimit import TwoLaneRateLimiter
 from bot.services import Services
@@ -78,6 +79,10 @@ async def _post_init(application: Application) -> None:
     await set_default_menus(application.bot, services.translator)
     outbox = Outbox(application.bot, services)
     application.bot_data["outbox"] = outbox
+    notices = Notices(services, outbox.wake)
+    services.activities.announce = notices.announce
+    services.activities.tell_change = notices.changed
+    services.activities.tell_cancelled = notices.cancelled
     await outbox.start()
     if application.job_queue is not None:
         # first=0: reminders that fell due while the bot was down go out at start.

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
 from bot.settings import SUPPORTED_LOCALES
@@ -108,3 +108,19 @@ def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str = "me
 def fmt_number(value: float | int | Decimal, locale: str) -> str:
     """A number with the locale's grouping and decimal signs."""
     return format_decimal(value, locale=_babel_locale(locale))
+
+
+def fmt_span(start: datetime, end: datetime, locale: str, tz: ZoneInfo) -> str:
+    """When something happens: "Dec 5, 2026, 9:30 AM – 11:30 AM", or two full moments."""
+    babel = _babel_locale(locale)
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    first = f"{format_date(start, format='medium', locale=babel)} " + format_time(
+        start, format="short", tzinfo=tz, locale=babel
+    )
+    if start.date() == end.date():
+        last = format_time(end, format="short", tzinfo=tz, locale=babel)
+    else:
+        last = f"{format_date(end, format='medium', locale=babel)} " + format_time(
+            end, format="short", tzinfo=tz, locale=babel
+        )
+    return f"{first} – {last}"

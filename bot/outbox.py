@@ -56,14 +56,21 @@ class Content:
     text: str | None = None
     entities: tuple[MessageEntity, ...] | None = None
     photo: str | None = None
+    markup: InlineKeyboardMarkup | None = None
 
 
 def content_of(broadcast: Broadcast) -> Content:
-    """What a broadcast sends, with the author's formatting kept as entities."""
+    """What a broadcast sends: a coordinator's text with its formatting kept as entities (a list,
+    maybe empty), or a text of ours in HTML (no entities)."""
     entities = None
-    if broadcast.entities:
+    if broadcast.entities is not None:
         entities = tuple(MessageEntity.de_list(json.loads(broadcast.entities)))
-    return Content(text=broadcast.text, entities=entities or (), photo=broadcast.photo_file_id)
+    markup = None
+    if broadcast.buttons:
+        markup = InlineKeyboardMarkup.de_json({"inline_keyboard": json.loads(broadcast.buttons)})
+    return Content(
+        text=broadcast.text, entities=entities, photo=broadcast.photo_file_id, markup=markup
+    )
 
 
 class Messenger:
@@ -93,6 +100,7 @@ class Messenger:
                     content.photo,
                     caption=content.text,
                     caption_entities=content.entities or None,
+                    reply_markup=content.markup,
                     rate_limit_args=marker,
                     **parse,
                 )
@@ -101,6 +109,7 @@ class Messenger:
                     chat_id,
                     content.text or "",
                     entities=content.entities or None,
+                    reply_markup=content.markup,
                     rate_limit_args=marker,
                     **parse,
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=30.0, gt=0, le=1000, alias="TALENTBOT_SEND_RATE")
     # How often stored reminders are looked at, in seconds.
     reminder_interval: float = Field(default=30.0, gt=0, alias="TALENTBOT_REMINDER_INTERVAL")
+    # When signed-up talents are reminded before an activity starts, e.g. "24h,1h" or "2h,30m".
+    reminders: Annotated[tuple[timedelta, ...], NoDecode] = Field(
+        default=(timedelta(hours=24), timedelta(hours=1)), alias="TALENTBOT_REMINDERS"
+    )
     webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="TALENTBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")
@@ -55,6 +61,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a numeric Telegram user id")
             ids.add(int(part))
         return frozenset(ids)
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _parse_reminders(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        offsets = []
+        for part in value.split(","):
+            part = part.strip().lower()
+            if not part:
+                continue
+            match = re.fullmatch(r"(\d+)\s*([dhm])", part)
+            if match is None:
+                raise ValueError(f"{part!r} is not a duration like 24h, 90m or 2d")
+            amount, unit = int(match[1]), match[2]
+            offsets.append(
+                timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+            )
+        return tuple(sorted(set(offsets), reverse=True))
 
     @field_validator("timezone")
     @classmethod

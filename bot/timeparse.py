@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 # "12月5日" and "2026年12月5日" are common in Chinese but not read by dateparser.
 _ZH_FULL = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
@@ -70,3 +71,55 @@ def _dateparser(text: str, *, today: date, future: bool) -> datetime | None:
         # dateparser's use of the regex library can emit deprecation warnings we do not own.
         warnings.simplefilter("ignore")
         return dateparser.parse(text, languages=["en", "zh"], settings=settings)
+
+
+_HAS_TIME = re.compile(r"\d{1,2}\s*[:：.]\s*\d{2}|\d{1,2}\s*(?:am|pm)|\d{1,2}\s*[点時时]", re.I)
+_CLOCK = re.compile(
+    r"^\s*(?:(上午|下午|晚上)\s*)?(\d{1,2})(?:\s*[:：.]\s*(\d{2})|\s*[点时]\s*(半|\d{1,2})?\s*分?)?"
+    r"\s*(am|pm)?\s*$",
+    re.I,
+)
+_DURATION = re.compile(
+    r"^\s*(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hours?|小时|个小时|m|min|mins|minutes?|分钟)\s*$", re.I
+)
+
+
+def parse_clock(text: str) -> time | None:
+    """A time of day: ``9:30``, ``14.00``, ``9am``, ``下午3点``, ``9点半``."""
+    match = _CLOCK.match(text or "")
+    if match is None:
+        return None
+    half, hour = match[1], int(match[2])
+    minute = 30 if match[4] == "半" else int(match[3] or match[4] or 0)
+    suffix = (match[5] or "").lower()
+    if suffix == "pm" or half in ("下午", "晚上"):
+        hour = hour + 12 if hour < 12 else hour
+    elif suffix == "am" and hour == 12:
+        hour = 0
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        return None
+    return time(hour, minute)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """A length of time: ``2h``, ``1.5 hours``, ``90m``, ``2小时``, ``45分钟``."""
+    match = _DURATION.match(text or "")
+    if match is None:
+        return None
+    amount = float(match[1].replace(",", "."))
+    unit = match[2].lower()
+    minutes = amount if unit.startswith("m") or unit == "分钟" else amount * 60
+    return timedelta(minutes=round(minutes)) if minutes > 0 else None
+
+
+def parse_moment(text: str, *, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """A date and a time typed in the programme's zone (``2026-12-05 09:30``, ``12/5 9:30``,
+    ``明天 9:30``), as an aware time; None when either part is missing or unreadable."""
+    text = normalise(text)
+    if not text or len(text) > _MAX_LEN or not _HAS_TIME.search(text):
+        return None
+    local_now = now.astimezone(tz)
+    parsed = _dateparser(text, today=local_now.date(), future=True)
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=tz)

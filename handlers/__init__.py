@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    activities,
     admin,
     broadcast,
     errors,
     fallback,
     home,
+    manage,
     middleware,
     registration,
     settings,
@@ -24,9 +26,12 @@ def setup(application: Application) -> None:
     """
     middleware.setup(application)
     admin.setup_deep_links(application)
+    activities.setup_deep_links(application)
     registration.setup(application)
     admin.setup(application)
     broadcast.setup(application)
+    manage.setup(application)
+    activities.setup(application)
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)

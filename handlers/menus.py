@@ -32,11 +32,15 @@ class MenuCommand:
 # One list for the menus and for /help; a feature adds its commands here when it lands.
 COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("start", Audience.EVERYONE),
+    MenuCommand("activities", Audience.EVERYONE),
+    MenuCommand("my", Audience.EVERYONE),
     MenuCommand("profile", Audience.EVERYONE),
     MenuCommand("settings", Audience.EVERYONE),
     MenuCommand("language", Audience.EVERYONE),
     MenuCommand("help", Audience.EVERYONE),
     MenuCommand("cancel", Audience.EVERYONE),
+    MenuCommand("new_activity", Audience.COORDINATOR),
+    MenuCommand("manage", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
     MenuCommand("admin", Audience.ADMIN),
 )

@@ -88,6 +88,8 @@ class Audience(Row):
     station_ids: tuple[int, ...] | None = None  # None: every station, and talents without one
     expertise: str | None = None
     present_on: date | None = None  # only talents whose stay covers this date
+    language: str | None = None  # only talents who read this language
+    activity_id: int | None = None  # only talents signed up (or waiting) for this activity
 
 
 class Broadcast(Row):
@@ -97,6 +99,7 @@ class Broadcast(Row):
     text: str | None = None
     entities: str | None = None
     photo_file_id: str | None = None
+    buttons: str | None = None
     status: str
     total: int
     created_by: int
@@ -151,3 +154,49 @@ class Reminder(Row):
     attempts: int
     telegram_id: int = 0
     language: str | None = None
+
+
+class ActivityStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+class Activity(Row):
+    id: int
+    station_id: int | None = None
+    kind: str
+    title: str
+    description: str = ""
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int = 0
+    points: int = 0
+    expertise: str | None = None
+    status: ActivityStatus
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    going: int = 0
+    waiting: int = 0
+
+    @property
+    def full(self) -> bool:
+        """No place is left (an unlimited activity is never full)."""
+        return self.capacity > 0 and self.going >= self.capacity
+
+
+class Signup(Row):
+    id: int
+    activity_id: int
+    talent_id: int
+    status: str
+    position: int
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    telegram_id: int = 0

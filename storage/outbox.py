@@ -102,6 +102,15 @@ def audience_sql(audience: Audience) -> tuple[str, dict[str, Any]]:
     if audience.present_on is not None:
         clauses.append("t.stay_from <= :day AND t.stay_to >= :day")
         params["day"] = audience.present_on.isoformat()
+    if audience.language is not None:
+        clauses.append("t.language = :language")
+        params["language"] = audience.language
+    if audience.activity_id is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM signups s WHERE s.talent_id = t.id"
+            " AND s.activity_id = :activity AND s.status IN ('going', 'waitlist'))"
+        )
+        params["activity"] = audience.activity_id
     return "SELECT t.id, t.telegram_id FROM talents t WHERE " + " AND ".join(clauses), params
 
 
@@ -123,23 +132,25 @@ class BroadcastRepository(MessageRows):
         created_by: int,
         author_locale: str,
         now: datetime,
+        buttons: list[list[dict[str, str]]] | None = None,
     ) -> Broadcast:
         """Store a broadcast and one pending delivery per recipient, in one transaction."""
         select, params = audience_sql(audience)
         async with self.db.transaction() as tx:
             broadcast_id = await tx.execute(
                 "INSERT INTO broadcasts (topic, audience, text, entities, photo_file_id,"
-                " created_by, author_locale, created_at) VALUES (:topic, :audience, :text,"
-                " :entities, :photo, :by, :locale, :now)",
+                " created_by, author_locale, created_at, buttons) VALUES (:topic, :audience,"
+                " :text, :entities, :photo, :by, :locale, :now, :buttons)",
                 {
                     "topic": audience.topic,
                     "audience": audience.model_dump_json(),
                     "text": text,
-                    "entities": json.dumps(entities) if entities else None,
+                    "entities": json.dumps(entities) if entities is not None else None,
                     "photo": photo_file_id,
                     "by": created_by,
                     "locale": author_locale,
                     "now": utc_text(now),
+                    "buttons": json.dumps(buttons) if buttons else None,
                 },
             )
             params.update(broadcast=broadcast_id, now=utc_text(now))

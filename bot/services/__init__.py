@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.i18n import Translator
+from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.settings import Settings
+from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.roles import InvitationRepository, RoleRepository
@@ -35,6 +37,7 @@ class Services:
     broadcasts: BroadcastService
     reminders: ReminderService
     preferences: PreferenceService
+    activities: ActivityService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -46,6 +49,7 @@ class Services:
         invitations = InvitationRepository(db)
         broadcast_rows = BroadcastRepository(db)
         reminder_rows = ReminderRepository(db)
+        reminders = ReminderService(reminders=reminder_rows, clock=clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -65,6 +69,13 @@ class Services:
             broadcast_rows=broadcast_rows,
             reminder_rows=reminder_rows,
             broadcasts=BroadcastService(broadcasts=broadcast_rows, stations=stations, clock=clock),
-            reminders=ReminderService(reminders=reminder_rows, clock=clock),
+            reminders=reminders,
             preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
+            activities=ActivityService(
+                activities=ActivityRepository(db),
+                stations=stations,
+                reminders=reminders,
+                clock=clock,
+                reminder_offsets=settings.reminders,
+            ),
         )

@@ -117,7 +117,8 @@ class BroadcastService:
         broadcast = await self.broadcasts.create(
             audience,
             text=draft.text,
-            entities=draft.entities,
+            # An empty list, not None: the text is the coordinator's, never parsed as HTML.
+            entities=draft.entities or [],
             photo_file_id=draft.photo_file_id,
             created_by=actor.telegram_id,
             author_locale=actor.locale,

@@ -9,9 +9,11 @@ from bot.i18n import Html, Translator, load_catalog, placeholders, supported_loc
 from bot.services.kinds import ACTIVITY_KINDS, TOPICS
 from bot.services.profile import EXPERTISE
 from bot.settings import SUPPORTED_LOCALES
+from handlers.manage import EDITABLE as ACTIVITY_FIELDS
 from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
-from storage.models import RoleName, StationKind
+from storage.activities import SignupOutcome
+from storage.models import ActivityStatus, RoleName, StationKind
 from storage.roles import RedeemOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,9 @@ def used_keys():
     found |= {f"profile.edit_{field}" for field in EDITABLE}
     found |= {f"admin.pick_station_{purpose}" for purpose in ("rename", "invite")}
     found |= {f"kind.{kind}" for kind in ACTIVITY_KINDS}
+    found |= {f"activity.status_{status}" for status in ActivityStatus}
+    found |= {f"activity.outcome_{outcome}" for outcome in SignupOutcome if outcome != "unknown"}
+    found |= {f"activity.field_{field}" for field in ACTIVITY_FIELDS}
     found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
     found |= {
         f"invite.{outcome}"

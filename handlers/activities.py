@@ -1,0 +1,290 @@
+"""/activities, /my and an activity's page: what talents see and how they sign up."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import fmt_number, fmt_span
+from bot.notices import VIEW_PREFIX
+from bot.services.kinds import ACTIVITY_KINDS
+from handlers.common import answer, edit_or_send, inline, int_arg, say, send
+from handlers.context import BotContext
+from storage.activities import LeaveOutcome, SignupOutcome
+from storage.models import Activity, ActivityStatus
+
+log = logging.getLogger(__name__)
+
+PREFIX = "act"
+DEEP_LINK = "act-"
+PER_PAGE = 5
+
+
+async def activity_card(context: BotContext, activity: Activity, *, manager: bool = False) -> str:
+    """An activity as talents (and, with counts and status, coordinators) read it."""
+    t = context.t
+    locale = context.viewer.locale
+    station = t("activity.city_wide")
+    if activity.station_id is not None:
+        found = await context.services.stations.get(activity.station_id)
+        station = found.name(locale) if found else station
+    if activity.capacity:
+        places = t(
+            "activity.places",
+            going=fmt_number(activity.going, locale),
+            capacity=fmt_number(activity.capacity, locale),
+        )
+    else:
+        places = t("activity.places_unlimited", going=fmt_number(activity.going, locale))
+    text = t(
+        "activity.card",
+        kind=t(f"kind.{activity.kind}"),
+        title=activity.title,
+        when=fmt_span(activity.starts_at, activity.ends_at, locale, context.services.settings.tz),
+        place=activity.place,
+        station=station,
+        places=places,
+        points=activity.points,
+        expertise=t(f"expertise.{activity.expertise}")
+        if activity.expertise
+        else t("activity.anyone"),
+        description=activity.description or t("profile.blank"),
+    )
+    if manager or activity.status != ActivityStatus.PUBLISHED:
+        text += "\n" + t("activity.status_line", status=t(f"activity.status_{activity.status}"))
+    if manager and activity.waiting:
+        text += "\n" + t("activity.waiting_line", count=activity.waiting)
+    return text
+
+
+async def send_card(update: Update, context: BotContext, activity_id: int, *, edit: bool) -> None:
+    """An activity's page with the button that fits the talent: sign up, waitlist, cancel."""
+    services = context.services
+    activity = await services.activities.activities.get(activity_id)
+    if activity is None or not services.activities.may_see(context.viewer, activity):
+        await say(update, context, "activity.unknown")
+        return
+    t = context.t
+    text = await activity_card(context, activity)
+    rows: list[list[tuple[str, str]]] = []
+    talent = context.viewer.talent
+    open_for_signup = (
+        activity.status == ActivityStatus.PUBLISHED and activity.starts_at > services.clock.now()
+    )
+    if not context.viewer.registered:
+        text += "\n\n" + t("activity.register_first")
+    elif open_for_signup:
+        assert talent is not None
+        signup = await services.activities.activities.signup_of(activity.id, talent.id)
+        status = signup.status if signup else None
+        if status == "going":
+            text += "\n\n" + t("activity.you_are_going")
+            rows.append([(t("activity.leave"), f"{PREFIX}:leave:{activity.id}")])
+        elif status == "waitlist":
+            position = await services.activities.activities.waitlist_position(
+                activity.id, talent.id
+            )
+            text += "\n\n" + t("activity.you_are_waiting", position=position)
+            rows.append([(t("activity.leave_waitlist"), f"{PREFIX}:leave:{activity.id}")])
+        elif activity.full:
+            rows.append([(t("activity.join_waitlist"), f"{PREFIX}:wait:{activity.id}")])
+        else:
+            rows.append([(t("activity.sign_up"), f"{PREFIX}:join:{activity.id}")])
+    rows.append([(t("activity.back_to_list"), f"{PREFIX}:page:0:all")])
+    if edit:
+        await edit_or_send(update, context, text, markup=inline(rows))
+    else:
+        await send(update, context, text, markup=inline(rows))
+
+
+async def list_activities(update: Update, context: BotContext) -> None:
+    """/activities: what the talent can join, five at a time, with a filter by kind."""
+    await show_page(update, context, page=0, kind=None, edit=False)
+
+
+async def page_button(update: Update, context: BotContext) -> None:
+    """Another page, or another kind."""
+    await answer(update)
+    parts = (update.callback_query.data or "").split(":")
+    page = int_arg(update, 2) or 0
+    kind = parts[3] if len(parts) > 3 else "all"
+    if kind != "all" and kind not in ACTIVITY_KINDS:
+        await say(update, context, "common.stale_button")
+        return
+    await show_page(update, context, page=page, kind=None if kind == "all" else kind, edit=True)
+
+
+async def show_page(
+    update: Update, context: BotContext, *, page: int, kind: str | None, edit: bool
+) -> None:
+    """One page of the list."""
+    if not context.viewer.registered:
+        await say(update, context, "profile.not_registered")
+        return
+    t = context.t
+    locale = context.viewer.locale
+    activities, total = await context.services.activities.upcoming(
+        context.viewer, kind=kind, page=page, per_page=PER_PAGE
+    )
+    tag = kind or "all"
+    rows = [
+        [(f"{a.title} · {fmt_span(a.starts_at, a.ends_at, locale, context.services.settings.tz)}",
+          f"{VIEW_PREFIX}{a.id}")]
+        for a in activities
+    ]  # fmt: skip
+    pager = []
+    if page > 0:
+        pager.append((t("activity.previous_page"), f"{PREFIX}:page:{page - 1}:{tag}"))
+    if (page + 1) * PER_PAGE < total:
+        pager.append((t("activity.next_page"), f"{PREFIX}:page:{page + 1}:{tag}"))
+    if pager:
+        rows.append(pager)
+    kinds = [("✓ " if k == kind else "") + t(f"kind.{k}") for k in ACTIVITY_KINDS]
+    filters_row = [
+        (label, f"{PREFIX}:page:0:{k}") for label, k in zip(kinds, ACTIVITY_KINDS, strict=True)
+    ]
+    rows += [filters_row[i : i + 4] for i in range(0, len(filters_row), 4)]
+    rows.append(
+        [(("✓ " if kind is None else "") + t("activity.all_kinds"), f"{PREFIX}:page:0:all")]
+    )
+    if total:
+        pages = (total + PER_PAGE - 1) // PER_PAGE
+        text = t("activity.list_title", page=page + 1, pages=pages, total=total)
+    else:
+        text = t("activity.list_empty")
+    if edit:
+        await edit_or_send(update, context, text, markup=inline(rows))
+    else:
+        await send(update, context, text, markup=inline(rows))
+
+
+async def view_button(update: Update, context: BotContext) -> None:
+    """The "View" button of an announcement or a list."""
+    await answer(update)
+    activity_id = int_arg(update, 2)
+    if activity_id is None:
+        await say(update, context, "activity.unknown")
+        return
+    await send_card(update, context, activity_id, edit=False)
+
+
+async def deep_link(update: Update, context: BotContext) -> None:
+    """``/start act-<id>``: the activity's page."""
+    payload = (context.args or [""])[0].removeprefix(DEEP_LINK)
+    if not payload.isdigit() or len(payload) > 12:
+        await say(update, context, "activity.unknown")
+        return
+    await send_card(update, context, int(payload), edit=False)
+
+
+async def join(update: Update, context: BotContext) -> None:
+    """Sign up, or join the waitlist."""
+    waitlist = update.callback_query.data.startswith(f"{PREFIX}:wait:")
+    activity_id = int_arg(update, 2)
+    talent = context.viewer.talent
+    if activity_id is None or talent is None or not context.viewer.registered:
+        await answer(update, context.t("activity.register_first"), alert=True)
+        return
+    outcome = await context.services.activities.sign_up(talent.id, activity_id, waitlist=waitlist)
+    if outcome == SignupOutcome.UNKNOWN:
+        await answer(update, context.t("activity.unknown"), alert=True)
+        return
+    await answer(update, context.t(f"activity.outcome_{outcome}"), alert=outcome not in (
+        SignupOutcome.SIGNED_UP, SignupOutcome.WAITLISTED))  # fmt: skip
+    await send_card(update, context, activity_id, edit=True)
+
+
+async def leave(update: Update, context: BotContext) -> None:
+    """Give up a place or a waitlist place; tell whoever moves up."""
+    activity_id = int_arg(update, 2)
+    talent = context.viewer.talent
+    if activity_id is None or talent is None:
+        await answer(update, context.t("activity.register_first"), alert=True)
+        return
+    outcome, promoted = await context.services.activities.leave(talent.id, activity_id)
+    if outcome == LeaveOutcome.NOT_SIGNED_UP:
+        await answer(update, context.t("activity.not_signed_up"), alert=True)
+    else:
+        await answer(update, context.t("activity.left"))
+    await send_card(update, context, activity_id, edit=True)
+    if promoted is not None:
+        await tell_promoted(context, promoted, activity_id)
+
+
+async def tell_promoted(context: BotContext, talent_id: int, activity_id: int) -> None:
+    """The first on the waitlist got a place: tell them, in their language."""
+    services = context.services
+    talent = await services.talents.get(talent_id)
+    activity = await services.activities.activities.get(activity_id)
+    if talent is None or activity is None:
+        return
+    locale = services.translator.resolve(talent.language, None)
+    text = services.translator(
+        locale,
+        "activity.promoted",
+        title=activity.title,
+        when=fmt_span(activity.starts_at, activity.ends_at, locale, services.settings.tz),
+        place=activity.place,
+    )
+    try:
+        await context.bot.send_message(talent.telegram_id, text)
+    except Forbidden:
+        await services.people.mark_reachable(talent.telegram_id, False)
+    except TelegramError:
+        # The place is theirs either way; /my shows it, and reminders follow.
+        log.warning("could not tell talent %s about their place", talent_id, exc_info=True)
+
+
+async def mine(update: Update, context: BotContext) -> None:
+    """/my: the talent's places and waitlist places."""
+    talent = context.viewer.talent
+    if not context.viewer.registered or talent is None:
+        await say(update, context, "profile.not_registered")
+        return
+    services = context.services
+    entries = await services.activities.activities.of_talent(talent.id, now=services.clock.now())
+    if not entries:
+        await say(update, context, "activity.my_empty")
+        return
+    t = context.t
+    locale = context.viewer.locale
+    lines, rows = [t("activity.my_title")], []
+    for signup, activity in entries:
+        when = fmt_span(activity.starts_at, activity.ends_at, locale, services.settings.tz)
+        if signup.status == "going":
+            mark = t("activity.my_going")
+        else:
+            position = await services.activities.activities.waitlist_position(
+                activity.id, talent.id
+            )
+            mark = t("activity.my_waiting", position=position)
+        if activity.status == ActivityStatus.CANCELLED:
+            mark = t("activity.status_cancelled")
+        lines.append(t("activity.my_line", mark=mark, title=activity.title, when=when))
+        rows.append([(activity.title, f"{VIEW_PREFIX}{activity.id}")])
+    await send(update, context, "\n".join(lines), markup=inline(rows))
+
+
+def setup_deep_links(application: Application) -> None:
+    """The activity link; registered before the plain /start so that it wins."""
+    application.add_handler(
+        CommandHandler(
+            "start",
+            deep_link,
+            filters=filters.ChatType.PRIVATE & filters.Regex(f"^/start {DEEP_LINK}"),
+        )
+    )
+
+
+def setup(application: Application) -> None:
+    """Register /activities, /my and the activity buttons."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("activities", list_activities, filters=private))
+    application.add_handler(CommandHandler("my", mine, filters=private))
+    application.add_handler(CallbackQueryHandler(view_button, pattern=rf"^{VIEW_PREFIX}\d+$"))
+    application.add_handler(CallbackQueryHandler(page_button, pattern=rf"^{PREFIX}:page:\d+:\w+$"))
+    application.add_handler(CallbackQueryHandler(join, pattern=rf"^{PREFIX}:(join|wait):\d+$"))
+    application.add_handler(CallbackQueryHandler(leave, pattern=rf"^{PREFIX}:leave:\d+$"))
