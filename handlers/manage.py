@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_number
+from bot.i18n import Html, fmt_number
 from bot.services.activities import (
     CAPACITY_MAX,
     POINTS_MAX,
@@ -211,7 +211,8 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         text = t("activity.ask_expertise")
     elif step == Step.PREVIEW:
-        text = t("activity.preview", card=await activity_card(context, preview_activity(context)))
+        card = await activity_card(context, preview_activity(context))
+        text = t("activity.preview", card=Html(card))
         rows = [[(t("activity.publish"), data(step, "publish"))],
                 [(t("activity.save_draft"), data(step, "draft"))]]  # fmt: skip
     else:
@@ -270,7 +271,6 @@ async def begin(update: Update, context: BotContext) -> int:
 @coordinators_only
 async def begin_edit(update: Update, context: BotContext) -> int:
     """Ask the one question of the field to change (from /manage)."""
-    await answer(update)
     parts = (update.callback_query.data or "").split(":")
     activity_id = int_arg(update, 2)
     field = parts[3] if len(parts) > 3 else None
@@ -279,6 +279,7 @@ async def begin_edit(update: Update, context: BotContext) -> int:
     except NotAllowed:
         await refuse(update, context)
         return ConversationHandler.END
+    await answer(update)
     if field not in EDITABLE or activity.status not in (
         ActivityStatus.DRAFT,
         ActivityStatus.PUBLISHED,
@@ -524,9 +525,9 @@ async def manage(update: Update, context: BotContext) -> None:
 
 async def open_managed(update: Update, context: BotContext) -> None:
     """The management card of one activity."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is not None:
+        await answer(update)
         await show_managed(update, context, activity, edit=True)
 
 
@@ -560,10 +561,10 @@ async def show_managed(
 
 async def choose_field(update: Update, context: BotContext) -> None:
     """Which field to edit."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
+    await answer(update)
     labels = [
         (context.t(f"activity.field_{f}"), f"{MANAGE}:edit:{activity.id}:{f}") for f in EDITABLE
     ]
@@ -573,10 +574,10 @@ async def choose_field(update: Update, context: BotContext) -> None:
 
 async def publish(update: Update, context: BotContext) -> None:
     """Publish a draft from /manage."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
+    await answer(update)
     try:
         activity, told = await context.services.activities.publish(context.viewer, activity.id)
     except InvalidInput as exc:
@@ -593,10 +594,10 @@ async def publish(update: Update, context: BotContext) -> None:
 
 async def confirm_cancel(update: Update, context: BotContext) -> None:
     """Ask before cancelling: everyone signed up will be told."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
+    await answer(update)
     rows = [
         [(context.t("activity.cancel_yes"), f"{MANAGE}:really:{activity.id}")],
         [(context.t("activity.cancel_no"), f"{MANAGE}:open:{activity.id}")],
@@ -609,10 +610,10 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
 
 async def really_cancel(update: Update, context: BotContext) -> None:
     """Cancel the activity."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
+    await answer(update)
     try:
         activity, told = await context.services.activities.cancel(context.viewer, activity.id)
     except InvalidInput as exc:
@@ -627,10 +628,10 @@ async def really_cancel(update: Update, context: BotContext) -> None:
 
 async def signups(update: Update, context: BotContext) -> None:
     """Who is going and who is waiting."""
-    await answer(update)
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
+    await answer(update)
     rows = await context.services.activities.activities.signups(activity.id)
     going = [s.name or "?" for s in rows if s.status == "going"]
     waiting = [s.name or "?" for s in rows if s.status == "waitlist"]
