@@ -42,7 +42,7 @@ from bot.services.activities import (
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.profile import EXPERTISE
-from handlers.activities import activity_card
+from handlers.activities import activity_card, tell_promoted
 from handlers.common import Callback, answer, edit_or_send, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
 from storage.models import Activity, ActivityStatus
@@ -461,7 +461,7 @@ async def save_edit(update: Update, context: BotContext) -> int:
     values = draft.values()
     changes = {column: values[column] for column in columns}
     try:
-        activity, told = await context.services.activities.edit(
+        activity, told, promoted = await context.services.activities.edit(
             context.viewer, form.editing_id or 0, changes
         )
     except (InvalidInput, NotAllowed) as exc:
@@ -470,6 +470,8 @@ async def save_edit(update: Update, context: BotContext) -> int:
         await say(update, context, key)
         return ConversationHandler.END
     context.user_data.activity = None
+    for talent_id in promoted:
+        await tell_promoted(context, talent_id, activity.id)
     key = "activity.saved_told" if told else "activity.saved"
     await say(update, context, key, count=fmt_number(told, context.viewer.locale))
     await show_managed(update, context, activity, edit=False)

@@ -254,8 +254,9 @@ class ActivityService:
 
     async def edit(
         self, actor: Viewer, activity_id: int, changes: dict[str, Any]
-    ) -> tuple[Activity, int]:
-        """Change fields; returns the activity and how many talents were told of the change."""
+    ) -> tuple[Activity, int, list[int]]:
+        """Change fields. Returns the activity, how many talents are told of the change, and
+        the talents who moved up from the waitlist because places were added."""
         activity = await self.managed(actor, activity_id)
         if activity.status not in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
             raise InvalidInput("activity.closed")
@@ -273,10 +274,10 @@ class ActivityService:
         )
         if updated is None:
             raise InvalidInput("activity.closed")
+        promoted: list[int] = []
         if "capacity" in changes:
-            for talent_id in await self.activities.fill_from_waitlist(
-                activity_id, now=self.clock.now()
-            ):
+            promoted = await self.activities.fill_from_waitlist(activity_id, now=self.clock.now())
+            for talent_id in promoted:
                 await self._schedule_reminders(updated, talent_id)
         told = 0
         moved = {key for key in NOTIFY_FIELDS if key in changes} and any(
@@ -289,7 +290,7 @@ class ActivityService:
             told = await self.tell_change(updated)
         refreshed = await self.activities.get(activity_id)
         assert refreshed is not None
-        return refreshed, told
+        return refreshed, told, promoted
 
     async def cancel(self, actor: Viewer, activity_id: int) -> tuple[Activity, int]:
         """Cancel an activity: no more signups, no reminders, and everyone signed up is told."""

@@ -404,3 +404,31 @@ async def test_admin_creates_a_city_wide_call(harness, hub):
     await admin.tap("Anyone")
     await admin.tap("📢 Publish")
     assert admin.last_text() == "Published: Snow clearing. It is being announced to 2 talents."
+
+
+async def test_more_places_move_the_waitlist_up_and_signups_are_listed(harness, hub):
+    for telegram_id in (501, 502, 503):
+        await seed_talent(harness, telegram_id, station=hub)
+    activity = await make_activity(harness, hub, capacity=1)
+    for telegram_id in (501, 502, 503):
+        talent = await harness.services.talents.by_telegram_id(telegram_id)
+        await harness.services.activities.sign_up(talent.id, activity.id, waitlist=True)
+    coordinator = await make_coordinator(harness, hub)
+    await coordinator.send("/manage")
+    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("👥 Signups and waitlist")
+    assert coordinator.last_text() == (
+        "Free eye clinic\nGoing (1 of 1):\n• Talent 501\n\nWaitlist:\n1. Talent 502\n2. Talent 503"
+    )
+    await coordinator.tap("◀ Back")
+    await coordinator.tap("✏️ Edit")
+    await coordinator.tap("Places")
+    await coordinator.send("2")
+    assert received(harness, 502)[-1].startswith("🎉 A place became free and it is yours")
+    assert not received(harness, 503)[-1].startswith("🎉")
+    signups = await harness.services.activities.activities.signups(activity.id)
+    assert [(s.telegram_id, s.status) for s in signups] == [
+        (501, "going"),
+        (502, "going"),
+        (503, "waitlist"),
+    ]
