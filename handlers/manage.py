@@ -428,18 +428,27 @@ async def pressed(update: Update, context: BotContext) -> int:
 
 async def finish(update: Update, context: BotContext, *, publish: bool) -> int:
     """Save the activity, and publish it when asked."""
-    services = context.services
+    draft = form_of(context).draft
+    context.user_data.activity = None
     try:
-        activity = await services.activities.create(context.viewer, form_of(context).draft)
-        context.user_data.activity = None
-        if not publish:
-            await say(update, context, "activity.saved_draft", title=activity.title)
-            return ConversationHandler.END
-        activity, told = await services.activities.publish(context.viewer, activity.id)
+        activity = await context.services.activities.create(context.viewer, draft)
     except InvalidInput as exc:
-        context.user_data.activity = None
         await say(update, context, exc.key, **exc.params)
         return ConversationHandler.END
+    if publish:
+        await publish_and_reply(update, context, activity.id)
+    else:
+        await say(update, context, "activity.saved_draft", title=activity.title)
+    return ConversationHandler.END
+
+
+async def publish_and_reply(update: Update, context: BotContext, activity_id: int) -> None:
+    """Publish, and say how many talents it is announced to (or why it cannot be)."""
+    try:
+        activity, told = await context.services.activities.publish(context.viewer, activity_id)
+    except InvalidInput as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
     await say(
         update,
         context,
@@ -447,7 +456,6 @@ async def finish(update: Update, context: BotContext, *, publish: bool) -> int:
         title=activity.title,
         count=fmt_number(told, context.viewer.locale),
     )
-    return ConversationHandler.END
 
 
 async def save_edit(update: Update, context: BotContext) -> int:
@@ -580,18 +588,7 @@ async def publish(update: Update, context: BotContext) -> None:
     if activity is None:
         return
     await answer(update)
-    try:
-        activity, told = await context.services.activities.publish(context.viewer, activity.id)
-    except InvalidInput as exc:
-        await say(update, context, exc.key, **exc.params)
-        return
-    await say(
-        update,
-        context,
-        "activity.published",
-        title=activity.title,
-        count=fmt_number(told, context.viewer.locale),
-    )
+    await publish_and_reply(update, context, activity.id)
 
 
 async def confirm_cancel(update: Update, context: BotContext) -> None:
