@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     reminders: Annotated[tuple[timedelta, ...], NoDecode] = Field(
         default=(timedelta(hours=24), timedelta(hours=1)), alias="TALENTBOT_REMINDERS"
     )
+    # How many minutes before an activity's start its check-in code starts to work.
+    checkin_early_minutes: int = Field(
+        default=60, ge=0, le=24 * 60, alias="TALENTBOT_CHECKIN_EARLY"
+    )
     webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="TALENTBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")

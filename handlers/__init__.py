@@ -8,6 +8,7 @@ from handlers import (
     activities,
     admin,
     broadcast,
+    checkin,
     errors,
     fallback,
     home,
@@ -32,6 +33,7 @@ def setup(application: Application) -> None:
     broadcast.setup(application)
     manage.setup(application)
     activities.setup(application)
+    checkin.setup(application)
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)

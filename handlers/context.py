@@ -34,6 +34,8 @@ class ProfileForm:
     editing: str | None = None
     # Whether a reply keyboard (the contact button) is on the user's screen and must be removed.
     reply_keyboard: bool = False
+    # A check-in code scanned before registering: the talent is checked in once registered.
+    pending_checkin: str | None = None
 
 
 @dataclass(slots=True)

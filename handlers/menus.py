@@ -34,6 +34,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("start", Audience.EVERYONE),
     MenuCommand("activities", Audience.EVERYONE),
     MenuCommand("my", Audience.EVERYONE),
+    MenuCommand("points", Audience.EVERYONE),
     MenuCommand("profile", Audience.EVERYONE),
     MenuCommand("settings", Audience.EVERYONE),
     MenuCommand("language", Audience.EVERYONE),

@@ -7,6 +7,7 @@ of the same questions and saves that field alone.
 
 from __future__ import annotations
 
+import re
 import warnings
 from enum import IntEnum
 from typing import Any
@@ -24,6 +25,7 @@ from telegram.ext import (
 from bot.i18n import fmt_date
 from bot.services.errors import InvalidInput
 from bot.services.people import Registration
+from bot.services.points import CHECKIN_PREFIX
 from bot.services.profile import (
     EXPERTISE,
     check_expertise,
@@ -36,6 +38,7 @@ from bot.services.profile import (
     parse_title,
 )
 from bot.settings import SUPPORTED_LOCALES
+from handlers.checkin import scan
 from handlers.common import Markup, answer, inline, int_arg, say, send
 from handlers.context import BotContext, ProfileForm
 from handlers.home import home, language_keyboard
@@ -43,6 +46,7 @@ from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
 
 PREFIX = "reg"
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,60}")
 EDIT_PREFIX = "prof:edit:"
 
 
@@ -256,14 +260,23 @@ async def ask_again(update: Update, context: BotContext, note: str) -> Step:
 async def start(update: Update, context: BotContext) -> int:
     """Greet a registered talent, or begin registration."""
     viewer = context.viewer
-    bad_link = bool(context.args)
+    payload = context.args[0] if context.args else ""
+    checkin = payload.removeprefix(CHECKIN_PREFIX) if payload.startswith(CHECKIN_PREFIX) else None
+    if checkin is not None and not TOKEN_SHAPE.fullmatch(checkin):
+        checkin = None  # not a code we could have made: a plain bad link
+    bad_link = bool(context.args) and checkin is None
     if viewer.registered:
+        if checkin is not None:
+            await scan(update, context, checkin)
+            return ConversationHandler.END
         if bad_link:
             await say(update, context, "start.bad_link")
         await home(update, context)
         return ConversationHandler.END
-    form = context.user_data.form = ProfileForm()
+    form = context.user_data.form = ProfileForm(pending_checkin=checkin)
     note = context.t("start.bad_link") if bad_link else None
+    if checkin is not None:
+        note = context.t("checkin.register_first")
     if not viewer.language_known:
         form.asked_language = True
         return await ask(update, context, Step.LANGUAGE, note=note)
@@ -457,7 +470,11 @@ async def confirm(update: Update, context: BotContext, step: Step, _: str | None
     context.user_data.form = None
     await reload_viewer(update, context)
     await say(update, context, "reg.completed")
-    await home(update, context)
+    if form.pending_checkin is not None:
+        # Scanned at the door before registering: checked in now, without scanning again.
+        await scan(update, context, form.pending_checkin)
+    else:
+        await home(update, context)
     await refresh_user_menu(context.bot, context.services.translator, context.viewer)
     return ConversationHandler.END
 

@@ -200,3 +200,32 @@ class Signup(Row):
     updated_at: datetime
     name: str | None = None
     telegram_id: int = 0
+
+
+class LedgerEntry(Row):
+    id: int
+    talent_id: int
+    delta: int
+    kind: str
+    reason: str | None = None
+    ref: str | None = None
+    by_whom: int | None = None
+    created_at: datetime
+
+
+class Attendance(Row):
+    id: int
+    activity_id: int
+    talent_id: int
+    checked_in_at: datetime
+    method: str
+    by_whom: int | None = None
+    walk_in: bool = False
+    hours: float
+    name: str | None = None
+    corrected_hours: float | None = None
+
+    @property
+    def current_hours(self) -> float:
+        """The hours that count: the latest correction, else the original."""
+        return self.hours if self.corrected_hours is None else self.corrected_hours

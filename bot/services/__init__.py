@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.i18n import Translator
@@ -10,10 +11,12 @@ from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
+from bot.services.points import CheckinService, PointsService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
+from storage.points import PointsRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
@@ -38,6 +41,8 @@ class Services:
     reminders: ReminderService
     preferences: PreferenceService
     activities: ActivityService
+    checkins: CheckinService
+    points: PointsService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -50,6 +55,14 @@ class Services:
         broadcast_rows = BroadcastRepository(db)
         reminder_rows = ReminderRepository(db)
         reminders = ReminderService(reminders=reminder_rows, clock=clock)
+        activities = ActivityService(
+            activities=ActivityRepository(db),
+            stations=stations,
+            reminders=reminders,
+            clock=clock,
+            reminder_offsets=settings.reminders,
+        )
+        points = PointsRepository(db)
         return cls(
             settings=settings,
             clock=clock,
@@ -71,11 +84,12 @@ class Services:
             broadcasts=BroadcastService(broadcasts=broadcast_rows, stations=stations, clock=clock),
             reminders=reminders,
             preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
-            activities=ActivityService(
-                activities=ActivityRepository(db),
-                stations=stations,
-                reminders=reminders,
+            activities=activities,
+            checkins=CheckinService(
+                points=points,
+                activities=activities,
                 clock=clock,
-                reminder_offsets=settings.reminders,
+                early=timedelta(minutes=settings.checkin_early_minutes),
             ),
+            points=PointsService(points=points, clock=clock),
         )

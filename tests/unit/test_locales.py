@@ -14,6 +14,7 @@ from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
 from storage.activities import SignupOutcome
 from storage.models import ActivityStatus, RoleName, StationKind
+from storage.points import CheckinOutcome
 from storage.roles import RedeemOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,12 @@ def used_keys():
     found |= {f"activity.status_{status}" for status in ActivityStatus}
     found |= {f"activity.outcome_{outcome}" for outcome in SignupOutcome if outcome != "unknown"}
     found |= {f"activity.field_{field}" for field in ACTIVITY_FIELDS}
+    found |= {
+        f"checkin.{outcome}"
+        for outcome in CheckinOutcome
+        if outcome not in ("unknown", "not_open")
+    }
+    found |= {f"points.kind_{kind}" for kind in ("earn", "redeem", "refund", "adjust")}
     found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
     found |= {
         f"invite.{outcome}"

@@ -1,0 +1,158 @@
+"""Check-in by QR code (``/start ci-<code>``), the printable code, and /points."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, time
+
+import segno
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.helpers import create_deep_linked_url
+
+from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_span
+from bot.services.errors import NotAllowed
+from bot.services.points import CHECKIN_PREFIX
+from handlers.common import answer, inline, int_arg, refuse, say, send
+from handlers.context import BotContext
+from storage.models import LedgerEntry
+from storage.points import CheckinOutcome
+
+MANAGE = "mg"
+POINTS_PREFIX = "pt:more:"
+PAGE = 5
+
+
+async def scan(update: Update, context: BotContext, token: str) -> None:
+    """Check the (registered) viewer in with a scanned code, and say what it earned."""
+    talent = context.viewer.talent
+    assert talent is not None and context.viewer.registered
+    services = context.services
+    result = await services.checkins.scan(talent.id, token)
+    activity = result.activity
+    if result.outcome in (CheckinOutcome.UNKNOWN, CheckinOutcome.NOT_OPEN) or activity is None:
+        await say(update, context, "checkin.unknown")
+        return
+    locale = context.viewer.locale
+    params = {
+        "title": activity.title,
+        "points": fmt_number(result.points, locale),
+        "balance": fmt_number(result.balance, locale),
+    }
+    if result.outcome == CheckinOutcome.TOO_EARLY:
+        opens = activity.starts_at - services.checkins.early
+        params["opens"] = fmt_datetime(opens, locale, services.settings.tz, style="short")
+    key = f"checkin.{result.outcome}"
+    if result.outcome == CheckinOutcome.CHECKED_IN and not result.points:
+        key = "checkin.checked_in_no_points"
+    await say(update, context, key, **params)
+
+
+async def show_points(update: Update, context: BotContext) -> None:
+    """/points: balance, service hours, and the newest ledger entries."""
+    talent = context.viewer.talent
+    if talent is None or not context.viewer.registered:
+        await say(update, context, "profile.not_registered")
+        return
+    services = context.services
+    season = None
+    if talent.stay_from is not None:
+        # This season began when the talent arrived.
+        season = datetime.combine(talent.stay_from, time(0), tzinfo=services.settings.tz)
+    summary = await services.points.summary(talent.id, season_from=season)
+    locale = context.viewer.locale
+    text = context.t(
+        "points.summary",
+        balance=fmt_number(summary.balance, locale),
+        season=fmt_number(round(summary.hours_season, 2), locale),
+        total=fmt_number(round(summary.hours_total, 2), locale),
+    )
+    entries = await services.points.history(talent.id, before_id=None, limit=PAGE)
+    await send_entries(update, context, entries, header=text)
+
+
+async def more_points(update: Update, context: BotContext) -> None:
+    """The next, older page of the ledger."""
+    await answer(update)
+    talent = context.viewer.talent
+    before = int_arg(update, 2)
+    if talent is None or before is None:
+        await say(update, context, "common.stale_button")
+        return
+    entries = await context.services.points.history(talent.id, before_id=before, limit=PAGE)
+    await send_entries(update, context, entries, header=context.t("points.older"))
+
+
+async def send_entries(
+    update: Update, context: BotContext, entries: list[LedgerEntry], *, header: str
+) -> None:
+    """Ledger lines, with a More button while older ones exist."""
+    locale = context.viewer.locale
+    tz = context.services.settings.tz
+    lines = [header]
+    if not entries:
+        lines.append(context.t("points.no_entries"))
+    for entry in entries:
+        what = entry.reason or ""
+        if entry.ref and entry.ref.startswith("activity:"):
+            found = await context.services.activities.activities.get(int(entry.ref.split(":")[1]))
+            what = found.title if found else what
+        lines.append(
+            context.t(
+                "points.line",
+                date=fmt_date(entry.created_at.astimezone(tz).date(), locale),
+                delta=f"{entry.delta:+d}",
+                kind=context.t(f"points.kind_{entry.kind}"),
+                what=what,
+            )
+        )
+    markup = None
+    if len(entries) == PAGE:
+        markup = inline([[(context.t("points.more"), f"{POINTS_PREFIX}{entries[-1].id}")]])
+    await send(update, context, "\n".join(lines), markup=markup)
+
+
+async def qr_code(update: Update, context: BotContext) -> None:
+    """The printable check-in code of an activity (``renew``: a new one, the old revoked)."""
+    renew = (update.callback_query.data or "").startswith(f"{MANAGE}:newqr:")
+    activity_id = int_arg(update, 2) or 0
+    services = context.services
+    try:
+        token = await services.checkins.code(context.viewer, activity_id, renew=renew)
+    except NotAllowed:
+        await refuse(update, context)
+        return
+    await answer(update, context.t("checkin.renewed") if renew else None)
+    activity = await services.activities.activities.get(activity_id)
+    assert activity is not None
+    link = create_deep_linked_url(context.bot.username, CHECKIN_PREFIX + token)
+    image = io.BytesIO()
+    segno.make(link, error="m").save(image, kind="png", scale=12, border=4)
+    caption = context.t(
+        "checkin.qr_caption",
+        title=activity.title,
+        when=fmt_span(
+            activity.starts_at, activity.ends_at, context.viewer.locale, services.settings.tz
+        ),
+        link=link,
+    )
+    markup = inline(
+        [
+            [(context.t("checkin.new_code"), f"{MANAGE}:newqr:{activity.id}")],
+            [(context.t("reg.back"), f"{MANAGE}:open:{activity.id}")],
+        ]
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_photo(
+        chat.id, image.getvalue(), caption=caption, reply_markup=markup, filename="check-in.png"
+    )
+
+
+def setup(application: Application) -> None:
+    """Register /points and the QR buttons."""
+    application.add_handler(
+        CommandHandler("points", show_points, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(CallbackQueryHandler(more_points, pattern=rf"^{POINTS_PREFIX}\d+$"))
+    application.add_handler(CallbackQueryHandler(qr_code, pattern=rf"^{MANAGE}:(qr|newqr):\d+$"))
