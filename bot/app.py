@@ -6,13 +6,20 @@ import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackContext,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.notices import Notices
 from bot.outbox import Outbox
+from bot.processing import PerUserUpdateProcessor
 from bot.ratelimit import TwoLaneRateLimiter
 from bot.services import Services
 from bot.settings import Settings
@@ -36,6 +43,7 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Clock | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
 ) -> Application:
     """Build the bot: every handler registered, storage opened and migrated in ``post_init``.
 
@@ -44,6 +52,8 @@ def build_application(
         request: a request object for all Bot API calls (tests and benchmarks pass an offline
             one); PTB's HTTP client when None.
         clock: the source of time; the system clock when None.
+        update_processor: how updates are scheduled; concurrent across users and in order
+            within each user when None (a benchmark passes PTB's sequential one to compare).
     """
     if not settings.bot_token:
         raise ValueError("build_application needs settings.bot_token")
@@ -61,6 +71,7 @@ def build_application(
         .defaults(defaults)
         .context_types(CONTEXT_TYPES)
         .rate_limiter(TwoLaneRateLimiter(rate=settings.send_rate))
+        .concurrent_updates(update_processor or PerUserUpdateProcessor())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

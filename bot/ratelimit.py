@@ -171,6 +171,9 @@ class TwoLaneRateLimiter(BaseRateLimiter[BulkSend]):
 
     def _record(self, chat: int | None) -> None:
         now = self._clock()
+        # Replies alone must not grow the window without end: it only needs the last second.
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
         self._recent.append(now)
         if chat is not None:
             self._last_in_chat[chat] = now

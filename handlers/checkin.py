@@ -29,18 +29,17 @@ async def scan(update: Update, context: BotContext, token: str) -> None:
     assert talent is not None and context.viewer.registered
     services = context.services
     result = await services.checkins.scan(talent.id, token)
-    activity = result.activity
-    if result.outcome in (CheckinOutcome.UNKNOWN, CheckinOutcome.NOT_OPEN) or activity is None:
+    if result.outcome in (CheckinOutcome.UNKNOWN, CheckinOutcome.NOT_OPEN):
         await say(update, context, "checkin.unknown")
         return
     locale = context.viewer.locale
     params = {
-        "title": activity.title,
+        "title": result.title,
         "points": fmt_number(result.points, locale),
         "balance": fmt_number(result.balance, locale),
     }
-    if result.outcome == CheckinOutcome.TOO_EARLY:
-        opens = activity.starts_at - services.checkins.early
+    if result.outcome == CheckinOutcome.TOO_EARLY and result.starts_at is not None:
+        opens = result.starts_at - services.checkins.early
         params["opens"] = fmt_datetime(opens, locale, services.settings.tz, style="short")
     key = f"checkin.{result.outcome}"
     if result.outcome == CheckinOutcome.CHECKED_IN and not result.points:

@@ -21,17 +21,20 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
 class Database:
-    """A single connection shared by the whole bot.
+    """One writing connection and one reading connection, shared by the whole bot.
 
-    Every statement and every transaction goes through one lock: aiosqlite runs one connection
-    on one thread, and a statement from another coroutine slipping into an open transaction
-    would join it (and roll back with it).
+    Every write and every transaction goes through one lock: aiosqlite runs one connection on
+    one thread, and a statement from another coroutine slipping into an open transaction would
+    join it (and roll back with it). Reads outside a transaction use a second connection, which
+    WAL lets see every committed change without waiting for the writer: at a rush at the door,
+    loading who is writing must not queue behind the check-ins being written.
     """
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
     async def connect(self, *, migrate: bool = True) -> None:
@@ -50,9 +53,18 @@ class Database:
         self._conn = conn
         if migrate:
             await self.migrate()
+        reader = await aiosqlite.connect(self.path, isolation_level=None)
+        reader.row_factory = aiosqlite.Row
+        await reader.execute("PRAGMA query_only = ON")
+        await reader.execute("PRAGMA foreign_keys = ON")
+        await reader.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        self._reader = reader
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -86,13 +98,23 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row, or None."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
+        async with self._read(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return all rows."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
+        async with self._read(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def _read(self, sql: str, params: Params) -> AsyncIterator[aiosqlite.Cursor]:
+        if self._reader is None:
+            # Before the reader exists (while migrating), reads share the writer and its lock.
+            async with self._lock, self.conn.execute(sql, params) as cursor:
+                yield cursor
+            return
+        async with self._reader.execute(sql, params) as cursor:
+            yield cursor
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """Run a query and return the first column of its first row, or None."""

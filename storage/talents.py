@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from storage.database import Database, Transaction, utc_text
-from storage.models import Talent
+from storage.models import Role, Talent
 
 # Columns a profile edit may set; anything else is refused before it reaches SQL.
 PROFILE_COLUMNS = frozenset(
@@ -33,15 +34,31 @@ class TalentRepository:
 
     async def by_telegram_id(self, telegram_id: int) -> Talent | None:
         """Return the talent with this Telegram user id, registered or not."""
+        talent, _ = await self.with_roles(telegram_id)
+        return talent
+
+    async def with_roles(self, telegram_id: int) -> tuple[Talent | None, list[Role]]:
+        """The talent and their roles in one query: every update starts by asking this."""
         row = await self.db.fetch_one(
-            "SELECT * FROM talents WHERE telegram_id = ?", (telegram_id,)
+            f"SELECT t.*, {_EXPERTISE},"
+            " (SELECT json_group_array(json_object('id', r.id, 'talent_id', r.talent_id,"
+            " 'station_id', r.station_id, 'role', r.role, 'granted_by', r.granted_by,"
+            " 'granted_at', r.granted_at)) FROM roles r WHERE r.talent_id = t.id) AS roles_json"
+            " FROM talents t WHERE t.telegram_id = ?",
+            (telegram_id,),
         )
-        return None if row is None else await self._with_expertise(row)
+        if row is None:
+            return None, []
+        values = dict(row)
+        roles = [Role(**role) for role in json.loads(values.pop("roles_json") or "[]")]
+        return _talent(values), sorted(roles, key=lambda r: (r.station_id, r.role))
 
     async def get(self, talent_id: int) -> Talent | None:
         """Return one talent by our own id."""
-        row = await self.db.fetch_one("SELECT * FROM talents WHERE id = ?", (talent_id,))
-        return None if row is None else await self._with_expertise(row)
+        row = await self.db.fetch_one(
+            f"SELECT t.*, {_EXPERTISE} FROM talents t WHERE t.id = ?", (talent_id,)
+        )
+        return None if row is None else _talent(dict(row))
 
     async def ensure(self, telegram_id: int, *, now: datetime) -> Talent:
         """Return the talent row for this user, creating an unregistered one if needed."""
@@ -154,8 +171,14 @@ class TalentRepository:
             [(talent_id, field) for field in sorted(set(fields))],
         )
 
-    async def _with_expertise(self, row: Any) -> Talent:
-        fields = await self.db.fetch_all(
-            "SELECT field FROM talent_expertise WHERE talent_id = ? ORDER BY field", (row["id"],)
-        )
-        return Talent(**dict(row), expertise=tuple(f[0] for f in fields))
+
+# Expertise comes along in the same query, in the catalog-independent alphabetical order.
+_EXPERTISE = (
+    "(SELECT group_concat(field, ',') FROM (SELECT field FROM talent_expertise e"
+    " WHERE e.talent_id = t.id ORDER BY field)) AS expertise_csv"
+)
+
+
+def _talent(values: dict[str, Any]) -> Talent:
+    csv = values.pop("expertise_csv", None)
+    return Talent(**values, expertise=tuple(csv.split(",")) if csv else ())

@@ -86,8 +86,8 @@ class PeopleService:
 
     async def viewer(self, telegram_id: int, telegram_language: str | None) -> Viewer:
         """Load the user's talent row and roles and decide their language."""
-        talent = await self.talents.by_telegram_id(telegram_id)
-        roles = tuple(await self.roles.of_talent(talent.id)) if talent else ()
+        talent, found = await self.talents.with_roles(telegram_id)
+        roles = tuple(found)
         stored = talent.language if talent else None
         locale = self.translator.resolve(stored, telegram_language)
         return Viewer(

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.services.activities import ActivityService
 from bot.services.errors import NotAllowed
 from bot.services.people import Viewer
-from storage.models import Activity, LedgerEntry
+from storage.models import LedgerEntry
 from storage.points import CheckinOutcome, PointsRepository
 
 CHECKIN_PREFIX = "ci-"
@@ -19,7 +19,8 @@ CHECKIN_PREFIX = "ci-"
 @dataclass(frozen=True, slots=True)
 class CheckinResult:
     outcome: CheckinOutcome
-    activity: Activity | None = None
+    title: str = ""
+    starts_at: datetime | None = None
     points: int = 0
     balance: int = 0
 
@@ -57,16 +58,14 @@ class CheckinService:
 
     async def scan(self, talent_id: int, token: str) -> CheckinResult:
         """Check a talent in with a scanned code."""
-        activity_id = None
-        if token and len(token) <= 60:
-            activity_id = await self.points.activity_by_token(token)
-        if activity_id is None:
+        if not token or len(token) > 60:
             return CheckinResult(CheckinOutcome.UNKNOWN)
-        outcome, points, balance = await self.points.check_in(
-            activity_id, talent_id, now=self.clock.now(), early=self.early
+        outcome, activity, points, balance = await self.points.check_in(
+            talent_id, token=token, now=self.clock.now(), early=self.early
         )
-        activity = await self.activities.activities.get(activity_id)
-        return CheckinResult(outcome, activity, points, balance)
+        if activity is None:
+            return CheckinResult(outcome)
+        return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
 
 
 class PointsService:
