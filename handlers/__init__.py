@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     activities,
     admin,
+    attendance,
     broadcast,
     checkin,
     errors,
@@ -34,6 +35,7 @@ def setup(application: Application) -> None:
     manage.setup(application)
     activities.setup(application)
     checkin.setup(application)
+    attendance.setup(application)
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)

@@ -70,6 +70,7 @@ def menu_keyboard(context: BotContext):  # noqa: ANN201 - a keyboard, built for 
                 (t("admin.rename_station"), f"{PREFIX}:rename"),
             ],
             [(t("admin.invite"), f"{PREFIX}:invite")],
+            [(t("admin.adjust_points"), f"{PREFIX}:points")],
         ]
     )
 

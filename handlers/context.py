@@ -51,13 +51,14 @@ class StationForm:
 class UserData:
     """What the bot keeps about a user between updates: only unfinished dialogs."""
 
-    __slots__ = ("activity", "broadcast", "form", "station_form")
+    __slots__ = ("activity", "attendance", "broadcast", "form", "station_form")
 
     def __init__(self) -> None:
         self.form: ProfileForm | None = None
         self.station_form: StationForm | None = None
         self.broadcast: Any = None  # handlers.broadcast.BroadcastForm, kept by that module
         self.activity: Any = None  # handlers.manage.ActivityForm, kept by that module
+        self.attendance: dict[str, Any] | None = None  # kept by handlers.attendance
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

@@ -164,6 +164,25 @@ class PointsRepository:
         )
         return [Attendance(**dict(row)) for row in rows]
 
+    async def attendance_by_id(self, attendance_id: int) -> Attendance | None:
+        """One attendance row, with its current hours."""
+        row = await self.db.fetch_one(
+            "SELECT a.*, t.name, (SELECT c.hours FROM hour_corrections c"
+            " WHERE c.attendance_id = a.id ORDER BY c.id DESC LIMIT 1) AS corrected_hours"
+            " FROM attendance a JOIN talents t ON t.id = a.talent_id WHERE a.id = ?",
+            (attendance_id,),
+        )
+        return None if row is None else Attendance(**dict(row))
+
+    async def corrections(self, attendance_id: int) -> list[dict]:
+        """Every correction of an attendance, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT hours, reason, by_whom, created_at FROM hour_corrections"
+            " WHERE attendance_id = ? ORDER BY id",
+            (attendance_id,),
+        )
+        return [dict(row) for row in rows]
+
     async def correct_hours(
         self, attendance_id: int, hours: float, *, reason: str, by: int, now: datetime
     ) -> None:

@@ -157,6 +157,25 @@ class TalentRepository:
             )
         return changed == 1
 
+    async def search(self, query: str, *, limit: int = 8) -> list[Talent]:
+        """Registered talents whose name contains ``query`` or whose phone ends with its digits."""
+        digits = "".join(ch for ch in query if ch.isdigit())
+        rows = await self.db.fetch_all(
+            f"SELECT t.*, {_EXPERTISE} FROM talents t WHERE t.registered_at IS NOT NULL"
+            " AND (t.name LIKE :name ESCAPE '\\'"
+            " OR (length(:digits) >= 4 AND t.phone LIKE :phone))"
+            " ORDER BY t.name, t.id LIMIT :limit",
+            {
+                "name": "%"
+                + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%",
+                "digits": digits,
+                "phone": f"%{digits}",
+                "limit": limit,
+            },
+        )
+        return [_talent(dict(row)) for row in rows]
+
     async def count_registered(self) -> int:
         """Return how many talents finished registration."""
         return await self.db.fetch_value(

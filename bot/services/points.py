@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.activities import ActivityService
-from bot.services.errors import NotAllowed
+from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.people import Viewer
+from bot.services.profile import clean_text
 from storage.models import LedgerEntry
 from storage.points import CheckinOutcome, PointsRepository
 
 CHECKIN_PREFIX = "ci-"
+REASON_MAX = 200
+HOURS_MAX = 24.0
+DELTA_MAX = 100_000
+
+
+def parse_hours(text: str | None) -> float:
+    """Service hours, like ``2``, ``1.5`` or ``1,5``; 0 to 24."""
+    value = (text or "").strip().replace(",", ".")
+    if not re.fullmatch(r"\d{1,2}(\.\d{1,2})?", value):
+        raise InvalidInput("points.bad_hours", max=int(HOURS_MAX))
+    hours = float(value)
+    if hours > HOURS_MAX:
+        raise InvalidInput("points.bad_hours", max=int(HOURS_MAX))
+    return hours
+
+
+def parse_delta(text: str | None) -> int:
+    """Points to add (``20``, ``+20``) or take (``-5``); never zero."""
+    value = (text or "").strip().replace(" ", "").replace("＋", "+").replace("－", "-")
+    if not re.fullmatch(r"[+-]?\d{1,6}", value) or int(value) == 0 or abs(int(value)) > DELTA_MAX:
+        raise InvalidInput("points.bad_delta", max=DELTA_MAX)
+    return int(value)
+
+
+def parse_reason(text: str | None) -> str:
+    """Why: required, one line."""
+    return clean_text(text, max_len=REASON_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +97,35 @@ class CheckinService:
             return CheckinResult(outcome)
         return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
 
+    async def correct(self, actor: Viewer, attendance_id: int, hours: float, reason: str) -> None:
+        """Set a talent's actual hours for an activity; recorded beside the original."""
+        attendance = await self.points.attendance_by_id(attendance_id)
+        if attendance is None:
+            raise NotAllowed
+        await self.activities.managed(actor, attendance.activity_id)
+        await self.points.correct_hours(
+            attendance_id,
+            parse_hours(str(hours)),
+            reason=parse_reason(reason),
+            by=actor.telegram_id,
+            now=self.clock.now(),
+        )
+
+    async def manual(self, actor: Viewer, activity_id: int, talent_id: int) -> CheckinResult:
+        """Check in a talent who has no phone with them, recorded as done by ``actor``."""
+        await self.activities.managed(actor, activity_id)
+        outcome, activity, points, balance = await self.points.check_in(
+            talent_id,
+            activity_id=activity_id,
+            now=self.clock.now(),
+            early=self.early,
+            method="manual",
+            by=actor.telegram_id,
+        )
+        if activity is None:
+            return CheckinResult(outcome)
+        return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
+
 
 class PointsService:
     def __init__(self, *, points: PointsRepository, clock: Clock) -> None:
@@ -87,8 +146,18 @@ class PointsService:
         """Ledger entries, newest first, a page at a time."""
         return await self.points.entries(talent_id, before_id=before_id, limit=limit)
 
-    @staticmethod
-    def require_admin(actor: Viewer) -> None:
-        """Only admins adjust points."""
+    async def adjust(
+        self, actor: Viewer, talent_id: int, delta: int, reason: str
+    ) -> tuple[bool, int]:
+        """Add or take points (admins only, with a reason); False when it would go below 0."""
         if not actor.is_admin:
             raise NotAllowed
+        return await self.points.adjust(
+            talent_id,
+            parse_delta(str(delta)),
+            reason=parse_reason(reason),
+            by=actor.telegram_id,
+            now=self.clock.now(),
+            # Each adjustment is its own entry; the key only guards against a double write.
+            key=f"adjust:{uuid.uuid4().hex}",
+        )

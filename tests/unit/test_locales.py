@@ -69,6 +69,7 @@ def used_keys():
         if outcome not in ("unknown", "not_open")
     }
     found |= {f"points.kind_{kind}" for kind in ("earn", "redeem", "refund", "adjust")}
+    found |= {f"points.window_{o}" for o in CheckinOutcome if o not in ("checked_in", "already")}
     found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
     found |= {
         f"invite.{outcome}"
