@@ -126,6 +126,11 @@ class Database:
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
 
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one writing statement on its own (a transaction by itself); return rows changed."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
     async def migrate(self) -> list[int]:
         """Apply the numbered migrations not yet recorded; return the versions applied now."""
         conn = self.conn

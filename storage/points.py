@@ -88,70 +88,63 @@ class PointsRepository:
         method: str = "scan",
         by: int | None = None,
     ) -> tuple[CheckinOutcome, dict | None, int, int]:
-        """Record attendance, its hours and its points at once, for the activity with this
-        check-in code (or this id). Returns the outcome, the activity (id, title, start, end),
-        the points credited and the balance. A second check-in credits nothing.
+        """Record attendance, its hours and its points (the ``attendance_credit`` trigger) for
+        the activity with this check-in code (or this id). Returns the outcome, the activity
+        (id, title, start, end), the points credited and the balance.
 
-        A rush at the door runs this hundreds of times a second, so it is few statements.
+        The write is one statement, so it is one transaction and takes the writer only once:
+        a rush at the door runs this hundreds of times a second. A second check-in of the same
+        talent inserts nothing and so credits nothing.
         """
-        where, key = ("checkin_token = ?", token) if token is not None else ("id = ?", activity_id)
-        async with self.db.transaction() as tx:
-            row = await tx.fetch_one(
-                "SELECT id, title, status, starts_at, ends_at, points FROM activities"
-                f" WHERE {where}",
-                (key,),
-            )
-            if row is None:
-                return CheckinOutcome.UNKNOWN, None, 0, 0
-            activity = dict(row)
-            starts = datetime.fromisoformat(activity["starts_at"])
-            ends = datetime.fromisoformat(activity["ends_at"])
-            activity.update(starts_at=starts, ends_at=ends)
-            refused = None
-            if activity["status"] == "cancelled":
-                refused = CheckinOutcome.CANCELLED
-            elif activity["status"] == "draft":
-                refused = CheckinOutcome.NOT_OPEN
-            elif now < starts - early:
-                refused = CheckinOutcome.TOO_EARLY
-            elif now > ends:
-                refused = CheckinOutcome.OVER
-            if refused is not None:
-                return refused, activity, 0, await balance_in(tx, talent_id)
-            # "WHERE true" lets SQLite tell the upsert clause from a join of the SELECT.
-            added = await tx.execute_rowcount(
-                "INSERT INTO attendance (activity_id, talent_id, checked_in_at, method, by_whom,"
-                " walk_in, hours) SELECT :activity, :talent, :now, :method, :by,"
-                " NOT EXISTS (SELECT 1 FROM signups WHERE activity_id = :activity"
-                " AND talent_id = :talent AND status = 'going'), :hours WHERE true"
-                " ON CONFLICT (activity_id, talent_id) DO NOTHING",
-                {
-                    "activity": activity["id"],
-                    "talent": talent_id,
-                    "now": utc_text(now),
-                    "method": method,
-                    "by": by,
-                    "hours": round((ends - starts).total_seconds() / 3600, 2),
-                },
-            )
-            if not added:
-                return CheckinOutcome.ALREADY, activity, 0, await balance_in(tx, talent_id)
-            points = int(activity["points"])
-            if points:
-                await tx.execute(
-                    "INSERT INTO ledger (talent_id, delta, kind, reason, ref, by_whom, created_at,"
-                    " idempotency_key) VALUES (:talent, :points, 'earn', NULL, :ref, :by, :now,"
-                    " :key) ON CONFLICT (idempotency_key) DO NOTHING",
-                    {
-                        "talent": talent_id,
-                        "points": points,
-                        "ref": f"activity:{activity['id']}",
-                        "by": by,
-                        "now": utc_text(now),
-                        "key": f"checkin:{activity['id']}:{talent_id}",
-                    },
-                )
-            return CheckinOutcome.CHECKED_IN, activity, points, await balance_in(tx, talent_id)
+        where, key = ("checkin_token", token) if token is not None else ("id", activity_id)
+        added = await self.db.execute_rowcount(
+            "INSERT INTO attendance (activity_id, talent_id, checked_in_at, method, by_whom,"
+            " walk_in, hours)"
+            " SELECT a.id, :talent, :now, :method, :by,"
+            " NOT EXISTS (SELECT 1 FROM signups s WHERE s.activity_id = a.id"
+            " AND s.talent_id = :talent AND s.status = 'going'),"
+            " round((julianday(a.ends_at) - julianday(a.starts_at)) * 24, 2)"
+            f" FROM activities a WHERE a.{where} = :key AND a.status = 'published'"
+            " AND julianday(:now) >= julianday(a.starts_at) - :early"
+            " AND julianday(:now) <= julianday(a.ends_at)"
+            " ON CONFLICT (activity_id, talent_id) DO NOTHING",
+            {
+                "talent": talent_id,
+                "now": utc_text(now),
+                "method": method,
+                "by": by,
+                "key": key,
+                "early": early.total_seconds() / 86400,
+            },
+        )
+        row = await self.db.fetch_one(
+            "SELECT a.id, a.title, a.status, a.starts_at, a.ends_at, a.points,"
+            " EXISTS (SELECT 1 FROM attendance t WHERE t.activity_id = a.id"
+            " AND t.talent_id = :talent) AS present,"
+            " (SELECT coalesce(sum(delta), 0) FROM ledger WHERE talent_id = :talent) AS balance"
+            f" FROM activities a WHERE a.{where} = :key",
+            {"talent": talent_id, "key": key},
+        )
+        if row is None:
+            return CheckinOutcome.UNKNOWN, None, 0, 0
+        activity = dict(row)
+        balance = int(activity.pop("balance"))
+        starts = datetime.fromisoformat(activity["starts_at"])
+        ends = datetime.fromisoformat(activity["ends_at"])
+        activity.update(starts_at=starts, ends_at=ends)
+        if added:
+            return CheckinOutcome.CHECKED_IN, activity, int(activity["points"]), balance
+        if activity["status"] == "cancelled":
+            outcome = CheckinOutcome.CANCELLED
+        elif activity["status"] == "draft":
+            outcome = CheckinOutcome.NOT_OPEN
+        elif activity["present"]:
+            outcome = CheckinOutcome.ALREADY
+        elif now < starts - early:
+            outcome = CheckinOutcome.TOO_EARLY
+        else:
+            outcome = CheckinOutcome.OVER
+        return outcome, activity, 0, balance
 
     async def attendance(self, activity_id: int) -> list[Attendance]:
         """Who checked in, with their current hours."""

@@ -41,3 +41,18 @@ CREATE TABLE ledger (
     idempotency_key  TEXT NOT NULL UNIQUE
 );
 CREATE INDEX ledger_talent ON ledger (talent_id, id, delta);
+
+-- A check-in's points are credited by the same statement that records the attendance: one
+-- statement is one transaction, which is what keeps a rush at the door fast and exact.
+CREATE TRIGGER attendance_credit AFTER INSERT ON attendance
+WHEN (SELECT points FROM activities WHERE id = NEW.activity_id) > 0
+BEGIN
+    INSERT INTO ledger (talent_id, delta, kind, reason, ref, by_whom, created_at, idempotency_key)
+    VALUES (
+        NEW.talent_id,
+        (SELECT points FROM activities WHERE id = NEW.activity_id),
+        'earn', NULL, 'activity:' || NEW.activity_id, NEW.by_whom, NEW.checked_in_at,
+        'checkin:' || NEW.activity_id || ':' || NEW.talent_id
+    )
+    ON CONFLICT (idempotency_key) DO NOTHING;
+END;
