@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import datetime, time
 
@@ -125,16 +126,13 @@ async def qr_code(update: Update, context: BotContext) -> None:
     activity = await services.activities.activities.get(activity_id)
     assert activity is not None
     link = create_deep_linked_url(context.bot.username, CHECKIN_PREFIX + token)
-    image = io.BytesIO()
-    segno.make(link, error="m").save(image, kind="png", scale=12, border=4)
-    caption = context.t(
-        "checkin.qr_caption",
-        title=activity.title,
-        when=fmt_span(
-            activity.starts_at, activity.ends_at, context.viewer.locale, services.settings.tz
-        ),
-        link=link,
+    when = fmt_span(
+        activity.starts_at, activity.ends_at, context.viewer.locale, services.settings.tz
     )
+    code = segno.make(link, error="m")
+    image = io.BytesIO()
+    code.save(image, kind="png", scale=12, border=4)
+    caption = context.t("checkin.qr_caption", title=activity.title, when=when, link=link)
     markup = inline(
         [
             [(context.t("checkin.new_code"), f"{MANAGE}:newqr:{activity.id}")],
@@ -146,6 +144,36 @@ async def qr_code(update: Update, context: BotContext) -> None:
     await context.bot.send_photo(
         chat.id, image.getvalue(), caption=caption, reply_markup=markup, filename="check-in.png"
     )
+    # The page to print: the code with the title, time and link under it. SVG, because the
+    # viewer's own fonts then draw the Chinese title; a PNG would need fonts installed here.
+    await context.bot.send_document(
+        chat.id,
+        printable_page(code, activity.title, when, link),
+        filename=f"check-in-{activity.id}.svg",
+        caption=context.t("checkin.printable"),
+    )
+
+
+def printable_page(code: segno.QRCode, title: str, when: str, link: str) -> bytes:
+    """An SVG page: the QR code, and under it the title, the time and the link."""
+    scale, border = 12, 4
+    width, height = code.symbol_size(scale=scale, border=border)
+    inner = io.BytesIO()
+    code.save(inner, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True)
+    lines = [(title, 30, "bold"), (when, 24, "normal"), (link, 14, "normal")]
+    texts, y = [], height + 10
+    for text, size, weight in lines:
+        y += size + 12
+        texts.append(
+            f'<text x="{width / 2}" y="{y}" font-size="{size}" font-weight="{weight}" '
+            f'text-anchor="middle" font-family="sans-serif">{html.escape(text)}</text>'
+        )
+    page = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y + 24}" '
+        f'viewBox="0 0 {width} {y + 24}"><rect width="100%" height="100%" fill="white"/>'
+        f"{inner.getvalue().decode()}{''.join(texts)}</svg>"
+    )
+    return page.encode()
 
 
 def setup(application: Application) -> None:

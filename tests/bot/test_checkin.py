@@ -34,14 +34,18 @@ async def test_coordinator_gets_a_printable_code_and_can_renew_it(harness, hub):
     await coordinator.send("/manage")
     await coordinator.tap("✅ Published · Free eye clinic")
     await coordinator.tap("📱 Check-in QR code")
-    photo = harness.api.bot_messages(coordinator.id)[-1]
+    page = harness.api.bot_messages(coordinator.id)[-1]
+    svg = harness.api.file_bytes(page["document"]["file_id"]).decode()
+    assert svg.startswith("<svg") and ">Free eye clinic</text>" in svg
+    assert "Dec 5, 2026 9:30" in svg and "start=ci-" in svg
+    photo = harness.api.bot_messages(coordinator.id)[-2]
     png = harness.api.file_bytes(photo["photo"][-1]["file_id"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert photo["caption"].startswith("Free eye clinic\nDec 5, 2026 9:30")
     first = LINK.search(photo["caption"]).group(1)
     assert len(first) >= 22  # 128 random bits
     await coordinator.tap("🔄 New code")
-    second = LINK.search(harness.api.bot_messages(coordinator.id)[-1]["caption"]).group(1)
+    second = LINK.search(harness.api.bot_messages(coordinator.id)[-2]["caption"]).group(1)
     assert second != first
     talent = await seed_talent(harness, 501, station=hub)
     user = harness.user("T", id=501)
