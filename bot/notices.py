@@ -10,13 +10,11 @@ from collections.abc import Callable
 
 from bot.i18n import fmt_span
 from bot.services import Services
-from bot.services.kinds import announce_topic
+from bot.services.kinds import TOPIC_SIGNED_UP, announce_topic
 from bot.settings import SUPPORTED_LOCALES
 from storage.models import Activity, Audience
 
 VIEW_PREFIX = "act:view:"
-# Notices about an activity someone signed up for cannot be switched off in /settings.
-SIGNED_UP_TOPIC = "signed-up"
 
 
 class Notices:
@@ -52,7 +50,7 @@ class Notices:
     @staticmethod
     def _signed_up(activity: Activity) -> Callable[[str], Audience]:
         def audience(locale: str) -> Audience:
-            return Audience(topic=SIGNED_UP_TOPIC, activity_id=activity.id, language=locale)
+            return Audience(topic=TOPIC_SIGNED_UP, activity_id=activity.id, language=locale)
 
         return audience
 

@@ -52,6 +52,7 @@ class BroadcastForm:
     station_fixed: bool = False  # a coordinator of one station is not asked
     expertise: str | None = None
     in_city_now: bool = False
+    activity_id: int | None = None  # set: to the talents signed up for (or waiting for) it
 
 
 def data(step: Step, action: str, arg: object = None) -> str:
@@ -95,6 +96,8 @@ def previous(form: BroadcastForm, step: Step) -> Step | None:
     """The question Back returns to."""
     if step == Step.COMPOSE:
         return None
+    if step == Step.CONFIRM and form.activity_id is not None:
+        return Step.COMPOSE
     if step == Step.EXPERTISE and form.station_fixed:
         return Step.COMPOSE
     return Step(step - 1)
@@ -138,11 +141,14 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     return step
 
 
-def audience_of(context: BotContext) -> Audience:
+async def audience_of(context: BotContext) -> Audience:
     """The audience the form describes, checked against the viewer's rights."""
     form = form_of(context)
-    today = context.services.people.today(context.services.settings.tz)
-    return context.services.broadcasts.audience(
+    services = context.services
+    if form.activity_id is not None:
+        return await services.broadcasts.signed_up_audience(context.viewer, form.activity_id)
+    today = services.people.today(services.settings.tz)
+    return services.broadcasts.audience(
         context.viewer,
         station_id=form.station_id,
         expertise=form.expertise,
@@ -154,8 +160,11 @@ async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]
     """The confirmation: whom it reaches and what it says."""
     form = form_of(context)
     t = context.t
-    count = await context.services.broadcasts.count(audience_of(context))
-    if form.station_id is None:
+    count = await context.services.broadcasts.count(await audience_of(context))
+    if form.activity_id is not None:
+        activity = await context.services.activities.activities.get(form.activity_id)
+        station = t("broadcast.signed_up_for", title=activity.title if activity else "?")
+    elif form.station_id is None:
         station = t("broadcast.all_stations")
     else:
         found = await context.services.stations.get(form.station_id)
@@ -179,6 +188,20 @@ async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]
 
 
 # -- the dialog ---------------------------------------------------------------------------------
+
+
+@coordinators_only
+async def begin_for_activity(update: Update, context: BotContext) -> int:
+    """Start a message to the talents signed up for an activity (from /manage)."""
+    activity_id = int_arg(update, 2) or 0
+    try:
+        await context.services.broadcasts.signed_up_audience(context.viewer, activity_id)
+    except NotAllowed:
+        await refuse(update, context)
+        return ConversationHandler.END
+    await answer(update)
+    context.user_data.broadcast = BroadcastForm(activity_id=activity_id)
+    return await ask(update, context, Step.COMPOSE)
 
 
 @coordinators_only
@@ -208,6 +231,8 @@ async def composed(update: Update, context: BotContext) -> int:
     except InvalidInput as exc:
         return await ask(update, context, Step.COMPOSE, note=context.t(exc.key, **exc.params))
     form.text, form.entities, form.photo = draft.text, draft.entities, draft.photo_file_id
+    if form.activity_id is not None:
+        return await ask(update, context, Step.CONFIRM)
     allowed = context.services.broadcasts.stations_of(context.viewer)
     if allowed is not None and len(allowed) == 1:
         form.station_id, form.station_chosen, form.station_fixed = allowed[0], True, True
@@ -261,7 +286,7 @@ async def choose_station(update: Update, context: BotContext, station_id: int) -
         return await stale(update, context)
     form.station_id = station_id or None
     form.station_chosen = True
-    audience_of(context)  # raises NotAllowed for a station the viewer does not coordinate
+    await audience_of(context)  # raises NotAllowed for a station the viewer does not coordinate
     return await ask(update, context, Step.EXPERTISE)
 
 
@@ -271,7 +296,7 @@ async def confirm(update: Update, context: BotContext) -> int:
     services = context.services
     broadcast = await services.broadcasts.start(
         context.viewer,
-        audience_of(context),
+        await audience_of(context),
         Draft(text=form.text, entities=form.entities, photo_file_id=form.photo),
     )
     context.user_data.broadcast = None
@@ -346,7 +371,10 @@ def setup(application: Application) -> None:
         # per_message=False is deliberate: the dialog spans messages; button data names its step.
         warnings.filterwarnings("ignore", message=".*per_message.*")
         conversation = ConversationHandler(
-            entry_points=[CommandHandler("broadcast", begin, filters=private)],
+            entry_points=[
+                CommandHandler("broadcast", begin, filters=private),
+                CallbackQueryHandler(begin_for_activity, pattern=rf"^{PREFIX}:act:\d+$"),
+            ],
             states={
                 step: [
                     CallbackQueryHandler(pressed, pattern=rf"^{PREFIX}:\d+:"),

@@ -563,6 +563,7 @@ async def show_managed(
         rows.append([(t("activity.cancel_activity"), f"{MANAGE}:cancel:{activity.id}")])
     if activity.status == ActivityStatus.PUBLISHED:
         rows.append([(t("checkin.qr_button"), f"{MANAGE}:qr:{activity.id}")])
+        rows.append([(t("broadcast.to_signed_up"), f"bc:act:{activity.id}")])
     if activity.status != ActivityStatus.DRAFT:
         rows.append([(t("points.attendance_button"), f"{MANAGE}:att:{activity.id}")])
     rows.append([(t("activity.signups_button"), f"{MANAGE}:signups:{activity.id}")])

@@ -55,8 +55,9 @@ class Services:
         broadcast_rows = BroadcastRepository(db)
         reminder_rows = ReminderRepository(db)
         reminders = ReminderService(reminders=reminder_rows, clock=clock)
+        activity_rows = ActivityRepository(db)
         activities = ActivityService(
-            activities=ActivityRepository(db),
+            activities=activity_rows,
             stations=stations,
             reminders=reminders,
             clock=clock,
@@ -81,7 +82,12 @@ class Services:
             admin=AdminService(stations=stations, invitations=invitations, clock=clock),
             broadcast_rows=broadcast_rows,
             reminder_rows=reminder_rows,
-            broadcasts=BroadcastService(broadcasts=broadcast_rows, stations=stations, clock=clock),
+            broadcasts=BroadcastService(
+                broadcasts=broadcast_rows,
+                stations=stations,
+                activities=activity_rows,
+                clock=clock,
+            ),
             reminders=reminders,
             preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
             activities=activities,

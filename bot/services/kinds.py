@@ -7,6 +7,8 @@ ACTIVITY_KINDS = ("event", "volunteer", "lecture", "clinic", "teaching", "mentor
 # A talent may turn each of these off in /settings; every audience respects the choice.
 TOPIC_NEWS = "news"  # broadcasts from coordinators and the talent office
 TOPIC_REMINDERS = "reminders"
+# Messages about an activity someone signed up for; they cannot be switched off in /settings.
+TOPIC_SIGNED_UP = "signed-up"
 ANNOUNCE_PREFIX = "announce."
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.kinds import TOPIC_NEWS, TOPICS
+from bot.services.kinds import TOPIC_NEWS, TOPIC_SIGNED_UP, TOPICS
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE
+from storage.activities import ActivityRepository
 from storage.models import Audience, Broadcast, Progress
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.stations import StationRepository
@@ -48,10 +49,12 @@ class BroadcastService:
         *,
         broadcasts: BroadcastRepository,
         stations: StationRepository,
+        activities: ActivityRepository,
         clock: Clock,
     ) -> None:
         self.broadcasts = broadcasts
         self.stations = stations
+        self.activities = activities
         self.clock = clock
         # Set by the outbox so that a new broadcast starts going out at once.
         self.on_queued: Callable[[], None] = lambda: None
@@ -96,6 +99,17 @@ class BroadcastService:
             present_on=in_city_on,
         )
 
+    async def signed_up_audience(self, actor: Viewer, activity_id: int) -> Audience:
+        """The talents signed up for (or waiting for) an activity the actor manages."""
+        activity = await self.activities.get(activity_id)
+        if activity is None or not self.may_broadcast(actor):
+            raise NotAllowed
+        if not actor.is_admin and (
+            activity.station_id is None or not actor.may_coordinate(activity.station_id)
+        ):
+            raise NotAllowed
+        return Audience(topic=TOPIC_SIGNED_UP, activity_id=activity.id)
+
     async def count(self, audience: Audience) -> int:
         """How many talents the audience reaches now."""
         return await self.broadcasts.count_audience(audience)
@@ -105,14 +119,17 @@ class BroadcastService:
         if not self.may_broadcast(actor):
             raise NotAllowed
         # The audience is checked again: it may come from a form the user could have tampered.
-        station = audience.station_ids[0] if audience.station_ids else None
-        self.audience(
-            actor,
-            station_id=station,
-            expertise=audience.expertise,
-            in_city_on=audience.present_on,
-            topic=audience.topic,
-        )
+        if audience.activity_id is not None:
+            audience = await self.signed_up_audience(actor, audience.activity_id)
+        else:
+            station = audience.station_ids[0] if audience.station_ids else None
+            self.audience(
+                actor,
+                station_id=station,
+                expertise=audience.expertise,
+                in_city_on=audience.present_on,
+                topic=audience.topic,
+            )
         draft = check_draft(draft)
         broadcast = await self.broadcasts.create(
             audience,

@@ -340,3 +340,33 @@ async def test_typing_instead_of_tapping(harness, city):
     await coordinator.send("Law please")
     assert coordinator.last_text().startswith("Please use the buttons below.")
     assert "Only talents with a certain field of expertise?" in coordinator.last_text()
+
+
+async def test_message_the_talents_signed_up_for_an_activity(harness, city):
+    from tests.bot.test_activities import make_activity
+
+    hub, village, coordinator = city
+    activity = await make_activity(harness, hub, capacity=2)
+    for telegram_id in (501, 502, 503):
+        talent = await harness.services.talents.by_telegram_id(telegram_id)
+        await harness.services.activities.sign_up(talent.id, activity.id, waitlist=True)
+    optout = harness.user("Quiet", id=502)
+    await optout.send("/settings")
+    await optout.tap("✅ Messages from coordinators")  # does not silence their own activity
+    await coordinator.send("/manage")
+    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("📣 Message those signed up")
+    await coordinator.send("Please bring your ID card.")
+    assert coordinator.last_text().startswith(
+        "Ready to send\nReaches: 3 talents\nStation: Signed up for Free eye clinic"
+    )
+    await coordinator.tap("◀ Back")
+    await coordinator.send("Please bring your ID card and glasses.")
+    await coordinator.tap("📣 Send")
+    await harness.outbox.drain()
+    for telegram_id in (501, 502, 503):
+        assert received(harness, telegram_id)[-1] == "Please bring your ID card and glasses."
+    assert received(harness, 601)[-1:] != ["Please bring your ID card and glasses."]
+    outsider = await make_coordinator(harness, village, first_name="Outsider")
+    await outsider.press(f"bc:act:{activity.id}", forge=True)
+    assert outsider.alerts()[-1] == "Sorry, you are not allowed to do that."
