@@ -111,6 +111,11 @@ async def _send_reminders(context: CallbackContext) -> None:
     await outbox.send_due_reminders()
 
 
+async def _expire_vouchers(context: CallbackContext) -> None:
+    services: Services = context.application.bot_data["services"]
+    await services.rewards.expire_due()
+
+
 async def _post_stop(application: Application) -> None:
     outbox: Outbox | None = application.bot_data.get("outbox")
     if outbox is not None:

@@ -16,6 +16,7 @@ from handlers import (
     manage,
     middleware,
     registration,
+    rewards,
     settings,
 )
 
@@ -29,6 +30,7 @@ def setup(application: Application) -> None:
     middleware.setup(application)
     admin.setup_deep_links(application)
     activities.setup_deep_links(application)
+    rewards.setup_deep_links(application)
     registration.setup(application)
     admin.setup(application)
     broadcast.setup(application)
@@ -36,6 +38,7 @@ def setup(application: Application) -> None:
     activities.setup(application)
     checkin.setup(application)
     attendance.setup(application)
+    rewards.setup(application)
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)

@@ -51,7 +51,7 @@ class StationForm:
 class UserData:
     """What the bot keeps about a user between updates: only unfinished dialogs."""
 
-    __slots__ = ("activity", "attendance", "broadcast", "form", "station_form")
+    __slots__ = ("activity", "attendance", "broadcast", "form", "reward", "station_form")
 
     def __init__(self) -> None:
         self.form: ProfileForm | None = None
@@ -59,6 +59,7 @@ class UserData:
         self.broadcast: Any = None  # handlers.broadcast.BroadcastForm, kept by that module
         self.activity: Any = None  # handlers.manage.ActivityForm, kept by that module
         self.attendance: dict[str, Any] | None = None  # kept by handlers.attendance
+        self.reward: dict[str, Any] | None = None  # kept by handlers.rewards
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

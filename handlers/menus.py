@@ -27,6 +27,7 @@ class Audience(StrEnum):
 class MenuCommand:
     name: str
     audience: Audience
+    also: Audience | None = None  # a second role that may use it
 
 
 # One list for the menus and for /help; a feature adds its commands here when it lands.
@@ -35,6 +36,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("activities", Audience.EVERYONE),
     MenuCommand("my", Audience.EVERYONE),
     MenuCommand("points", Audience.EVERYONE),
+    MenuCommand("rewards", Audience.EVERYONE),
+    MenuCommand("vouchers", Audience.EVERYONE),
     MenuCommand("profile", Audience.EVERYONE),
     MenuCommand("settings", Audience.EVERYONE),
     MenuCommand("language", Audience.EVERYONE),
@@ -43,6 +46,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("new_activity", Audience.COORDINATOR),
     MenuCommand("manage", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
+    MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
+    MenuCommand("statement", Audience.PARTNER, also=Audience.ADMIN),
     MenuCommand("admin", Audience.ADMIN),
 )
 
@@ -57,7 +62,7 @@ def commands_for(viewer: Viewer | None) -> list[MenuCommand]:
             allowed.add(Audience.PARTNER)
         if viewer.is_admin:
             allowed.update(Audience)
-    return [command for command in COMMANDS if command.audience in allowed]
+    return [c for c in COMMANDS if c.audience in allowed or c.also in allowed]
 
 
 def bot_commands(

@@ -229,3 +229,42 @@ class Attendance(Row):
     def current_hours(self) -> float:
         """The hours that count: the latest correction, else the original."""
         return self.hours if self.corrected_hours is None else self.corrected_hours
+
+
+class Reward(Row):
+    id: int
+    name_zh: str
+    name_en: str
+    description_zh: str = ""
+    description_en: str = ""
+    station_id: int
+    cost: int
+    stock: int
+    per_talent_limit: int = 0
+    valid_days: int
+    active: bool = True
+
+    def name(self, locale: str) -> str:
+        """The reward's name in ``locale``."""
+        return self.name_zh if locale == "zh" else self.name_en
+
+    def description(self, locale: str) -> str:
+        """The reward's description in ``locale``."""
+        return self.description_zh if locale == "zh" else self.description_en
+
+
+class Voucher(Row):
+    id: int
+    reward_id: int
+    talent_id: int
+    code: str
+    cost: int
+    status: str
+    created_at: datetime
+    valid_until: datetime
+    used_at: datetime | None = None
+    used_by: int | None = None
+    closed_at: datetime | None = None
+    closed_by: int | None = None
+    talent_name: str | None = None
+    telegram_id: int = 0

@@ -12,11 +12,13 @@ from bot.services.admin import AdminService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
+from bot.services.rewards import RewardService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
+from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
@@ -43,6 +45,7 @@ class Services:
     activities: ActivityService
     checkins: CheckinService
     points: PointsService
+    rewards: RewardService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -98,4 +101,5 @@ class Services:
                 early=timedelta(minutes=settings.checkin_early_minutes),
             ),
             points=PointsService(points=points, clock=clock),
+            rewards=RewardService(rewards=RewardRepository(db), clock=clock),
         )

@@ -12,9 +12,12 @@ from bot.settings import SUPPORTED_LOCALES
 from handlers.manage import EDITABLE as ACTIVITY_FIELDS
 from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
+from handlers.rewards import FIELDS as REWARD_FIELDS
 from storage.activities import SignupOutcome
 from storage.models import ActivityStatus, RoleName, StationKind
 from storage.points import CheckinOutcome
+from storage.rewards import RedeemOutcome as RewardOutcome
+from storage.rewards import UseOutcome
 from storage.roles import RedeemOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +73,10 @@ def used_keys():
     }
     found |= {f"points.kind_{kind}" for kind in ("earn", "redeem", "refund", "adjust")}
     found |= {f"points.window_{o}" for o in CheckinOutcome if o not in ("checked_in", "already")}
+    found |= {f"rewards.refused_{o}" for o in RewardOutcome if o != "redeemed"}
+    found |= {f"rewards.use_{o}" for o in UseOutcome}
+    found |= {f"rewards.status_{s}" for s in ("valid", "used", "expired", "cancelled")}
+    found |= {f"rewards.{p}_{f}" for p in ("field", "ask") for f in REWARD_FIELDS}
     found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
     found |= {
         f"invite.{outcome}"

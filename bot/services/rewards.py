@@ -1,0 +1,186 @@
+"""Rewards, vouchers and partners' settlement: the rules, free of Telegram."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.people import Viewer
+from bot.services.profile import clean_text
+from storage.models import Reward, RoleName, Voucher
+from storage.rewards import RedeemOutcome, RewardRepository, UseOutcome
+
+# No 0/O, 1/I/L: a code read aloud at a hotel desk or typed from paper cannot be misread.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 9  # 31^9 is about 2^44.6, above the 40 bits asked for
+VOUCHER_PREFIX = "v-"
+NAME_MAX = 100
+DESCRIPTION_MAX = 500
+LIMITS = {
+    "cost": (1, 1_000_000),
+    "stock": (0, 100_000),
+    "per_talent_limit": (0, 1_000),
+    "valid_days": (1, 3_650),
+}
+
+
+def new_code() -> str:
+    """A fresh voucher code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str | None) -> str | None:
+    """A code as typed (spaces, dashes, lower case welcome), or None if it cannot be one."""
+    code = re.sub(r"[\s\-_]", "", (text or "").upper())
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def show_code(code: str) -> str:
+    """A code in groups of three, easy to read out."""
+    return "-".join(code[i : i + 3] for i in range(0, len(code), 3))
+
+
+def parse_field(field: str, text: str | None) -> Any:
+    """A catalog field typed by an admin."""
+    if field in ("name_zh", "name_en"):
+        return clean_text(text, max_len=NAME_MAX)
+    if field in ("description_zh", "description_en"):
+        value = (text or "").strip()
+        if not value:
+            raise InvalidInput("input.empty")
+        if len(value) > DESCRIPTION_MAX:
+            raise InvalidInput("input.too_long", max=DESCRIPTION_MAX, length=len(value))
+        return value
+    low, high = LIMITS[field]
+    value = (text or "").strip()
+    if not re.fullmatch(r"\d{1,7}", value) or not low <= int(value) <= high:
+        raise InvalidInput("rewards.bad_number", low=low, high=high)
+    return int(value)
+
+
+class RewardService:
+    def __init__(self, *, rewards: RewardRepository, clock: Clock) -> None:
+        self.rewards = rewards
+        self.clock = clock
+
+    @staticmethod
+    def _admin(actor: Viewer) -> None:
+        if not actor.is_admin:
+            raise NotAllowed
+
+    async def add(self, actor: Viewer, values: dict[str, Any]) -> Reward:
+        """Put a reward in the catalog (admins)."""
+        self._admin(actor)
+        checked = {
+            key: parse_field(key, str(value)) if key != "station_id" else value
+            for key, value in values.items()
+        }
+        return await self.rewards.add(checked, by=actor.telegram_id, now=self.clock.now())
+
+    async def edit(self, actor: Viewer, reward_id: int, field: str, value: Any) -> Reward:
+        """Change one field of a reward (admins)."""
+        self._admin(actor)
+        if field != "station_id":
+            value = parse_field(field, str(value))
+        reward = await self.rewards.update(
+            reward_id, {field: value}, by=actor.telegram_id, now=self.clock.now()
+        )
+        if reward is None:
+            raise InvalidInput("common.stale_button")
+        return reward
+
+    async def set_active(self, actor: Viewer, reward_id: int, active: bool) -> Reward:
+        """Retire a reward from the catalog, or bring it back (admins)."""
+        self._admin(actor)
+        reward = await self.rewards.update(
+            reward_id, {"active": int(active)}, by=actor.telegram_id, now=self.clock.now()
+        )
+        if reward is None:
+            raise InvalidInput("common.stale_button")
+        return reward
+
+    async def redeem(
+        self, talent_id: int, reward_id: int
+    ) -> tuple[RedeemOutcome, Voucher | None, int]:
+        """Buy a reward with points."""
+        for _ in range(5):
+            try:
+                return await self.rewards.redeem(
+                    reward_id, talent_id, code=new_code(), now=self.clock.now()
+                )
+            except sqlite3.IntegrityError as exc:
+                # Two equal codes in 2^44 is rare, but a retry costs nothing.
+                if "vouchers.code" not in str(exc):
+                    raise
+        raise RuntimeError("could not find a free voucher code")
+
+    @staticmethod
+    def may_verify(actor: Viewer, reward: Reward) -> bool:
+        """Partners and coordinators of the reward's station, and admins."""
+        if actor.is_admin:
+            return True
+        return any(
+            role.station_id == reward.station_id
+            and role.role in (RoleName.PARTNER, RoleName.COORDINATOR)
+            for role in actor.roles
+        )
+
+    async def look_up(self, actor: Viewer, code: str) -> tuple[Voucher, Reward, bool]:
+        """A voucher and its reward, and whether ``actor`` may mark it used.
+
+        Its owner may look at it; anyone else needs to be allowed to verify it.
+        """
+        voucher = await self.rewards.voucher(code)
+        if voucher is None:
+            raise InvalidInput("rewards.unknown_code")
+        reward = await self.rewards.get(voucher.reward_id)
+        assert reward is not None
+        owner = actor.talent is not None and actor.talent.id == voucher.talent_id
+        may = self.may_verify(actor, reward)
+        if not owner and not may:
+            raise NotAllowed
+        return voucher, reward, may
+
+    async def use(self, actor: Viewer, code: str) -> UseOutcome:
+        """Mark a voucher used at the desk, once."""
+        voucher, _, may = await self.look_up(actor, code)
+        if not may:
+            raise NotAllowed
+        return await self.rewards.use(voucher.code, by=actor.telegram_id, now=self.clock.now())
+
+    async def cancel(self, actor: Viewer, voucher_id: int) -> bool:
+        """Cancel a valid voucher (admins): points back, stock back, once."""
+        self._admin(actor)
+        return await self.rewards.close(
+            voucher_id, "cancelled", by=actor.telegram_id, now=self.clock.now()
+        )
+
+    async def expire_due(self) -> int:
+        """Expire vouchers past their date, refunding each once."""
+        return await self.rewards.expire_due(now=self.clock.now())
+
+    @staticmethod
+    def stations_for_statement(actor: Viewer) -> list[int] | None:
+        """Whose statements ``actor`` may see; None: every partner's (admins)."""
+        if actor.is_admin:
+            return None
+        return sorted({r.station_id for r in actor.roles if r.role == RoleName.PARTNER})
+
+    async def statement(
+        self, actor: Viewer, station_id: int, year: int, month: int, tz: ZoneInfo
+    ) -> list[dict]:
+        """The vouchers of a partner used in a month (local time), for settlement."""
+        allowed = self.stations_for_statement(actor)
+        if allowed is not None and station_id not in allowed:
+            raise NotAllowed
+        start = datetime(year, month, 1, tzinfo=tz)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        return await self.rewards.used_in(station_id, start=start, end=end)

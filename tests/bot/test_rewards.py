@@ -1,0 +1,283 @@
+"""Rewards: the catalog, redeeming under contention, vouchers at the desk, expiry and refunds."""
+
+import asyncio
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.services.rewards import CODE_ALPHABET, CODE_LENGTH, show_code
+from storage.models import RoleName
+from tests.support.flows import add_station, received, seed_talent
+from tests.support.harness import ADMIN_ID
+
+REWARD = {
+    "name_zh": "温泉酒店一晚",
+    "name_en": "A night at the spa hotel",
+    "description_zh": "双人房",
+    "description_en": "Double room",
+    "cost": 50,
+    "stock": 3,
+    "per_talent_limit": 1,
+    "valid_days": 30,
+}
+
+
+@pytest.fixture
+async def shop(harness):
+    hotel = await add_station(harness, "Spa hotel", "温泉酒店")
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    reward = await harness.services.rewards.add(admin, {**REWARD, "station_id": hotel.id})
+    return hotel, reward
+
+
+async def give_points(harness, talent, points):
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    await harness.services.points.adjust(admin, talent.id, points, "Seed points")
+
+
+async def partner_of(harness, station, name="Desk"):
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    invitation = await harness.services.admin.create_invitation(
+        admin, station_id=station.id, role=RoleName.PARTNER
+    )
+    user = harness.user(name)
+    await user.send(f"/start inv-{invitation.token}")
+    return user
+
+
+async def balance(harness, talent):
+    return await harness.services.checkins.points.balance(talent.id)
+
+
+async def test_redeem_through_the_chat(harness, shop):
+    _, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 80)
+    user = harness.user("T", id=501)
+    await user.send("/rewards")
+    assert user.last_text().startswith("Rewards · your balance: 80 points.")
+    assert user.buttons() == ["✅ A night at the spa hotel · 50"]
+    await user.tap("✅ A night at the spa hotel · 50")
+    assert "3 left · valid 30 days after redeeming · at most 1 per person" in user.last_text()
+    await user.tap("🎁 Redeem")
+    assert user.last_text() == "Redeem A night at the spa hotel for 50 points?"
+    await user.tap("Yes, redeem")
+    photo = harness.api.bot_messages(501)[-1]
+    code = re.search(r"Code: (\S+)", photo["caption"]).group(1).replace("-", "")
+    assert len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+    assert not set(code) & set("01OIL")
+    assert harness.api.file_bytes(photo["photo"][-1]["file_id"]).startswith(b"\x89PNG")
+    assert await balance(harness, talent) == 30
+    assert (await harness.services.rewards.rewards.get(reward.id)).stock == 2
+    await user.send("/vouchers")
+    assert user.buttons() == [f"✅ valid · A night at the spa hotel · {show_code(code)}"]
+
+
+async def test_refusals_say_which_condition_failed(harness, shop):
+    _, reward = shop
+    poor = await seed_talent(harness, 501)
+    await give_points(harness, poor, 10)
+    assert (await harness.services.rewards.redeem(poor.id, reward.id))[0] == "too_few_points"
+    rich = await seed_talent(harness, 502)
+    await give_points(harness, rich, 500)
+    assert (await harness.services.rewards.redeem(rich.id, reward.id))[0] == "redeemed"
+    assert (await harness.services.rewards.redeem(rich.id, reward.id))[0] == "limit"
+    user = harness.user("Rich", id=502)
+    await user.send("/rewards")
+    await user.press(f"rw:yes:{reward.id}", forge=True)
+    assert "You already have as many of these as one person may." in user.last_text()
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    await harness.services.rewards.edit(admin, reward.id, "stock", 0)
+    other = await seed_talent(harness, 503)
+    await give_points(harness, other, 500)
+    assert (await harness.services.rewards.redeem(other.id, reward.id))[0] == "no_stock"
+    await harness.services.rewards.set_active(admin, reward.id, False)
+    assert (await harness.services.rewards.redeem(other.id, reward.id))[0] == "retired"
+    assert await balance(harness, other) == 500
+
+
+async def test_two_hundred_at_once_for_ten(harness, shop):
+    hotel, _ = shop
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    reward = await harness.services.rewards.add(
+        admin, {**REWARD, "stock": 10, "per_talent_limit": 0, "station_id": hotel.id}
+    )
+    talents = [await seed_talent(harness, 1000 + i) for i in range(200)]
+    for talent in talents:
+        await give_points(harness, talent, 60)
+    outcomes = await asyncio.gather(
+        *(harness.services.rewards.redeem(t.id, reward.id) for t in talents)
+    )
+    assert sum(o == "redeemed" for o, _, _ in outcomes) == 10
+    assert sum(o == "no_stock" for o, _, _ in outcomes) == 190
+    assert (await harness.services.rewards.rewards.get(reward.id)).stock == 0
+    db = harness.services.db
+    assert (
+        await db.fetch_value("SELECT count(*) FROM vouchers WHERE reward_id = ?", (reward.id,))
+        == 10
+    )
+    assert (
+        await db.fetch_value(
+            "SELECT count(*) FROM (SELECT talent_id FROM ledger"
+            " GROUP BY talent_id HAVING sum(delta) < 0)"
+        )
+        == 0
+    )
+    for talent, (outcome, _, after) in zip(talents, outcomes, strict=True):
+        assert await balance(harness, talent) == after == (10 if outcome == "redeemed" else 60)
+
+
+async def test_the_desk_verifies_once(harness, shop):
+    hotel, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+    desk = await partner_of(harness, hotel)
+    await desk.send(f"/verify {show_code(voucher.code).lower()}")
+    assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
+    await desk.tap("☑️ Mark used")
+    assert desk.alerts()[-1] == "Marked used."
+    await desk.send(f"/start v-{voucher.code}")
+    assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
+    assert f"(by {desk.id})" in desk.last_text()
+    assert desk.buttons() == []
+    await desk.press(f"vc:use:{voucher.code}", forge=True)
+    assert desk.alerts()[-1] == "This voucher was already used."
+    used = await harness.services.rewards.rewards.voucher(voucher.code)
+    assert (used.status, used.used_by) == ("used", desk.id)
+
+
+async def test_wrong_partner_and_other_talents_are_refused(harness, shop):
+    _, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+    elsewhere = await add_station(harness, "Scenic spot", "景区")
+    wrong = await partner_of(harness, elsewhere, name="Wrong")
+    await wrong.send(f"/verify {voucher.code}")
+    assert wrong.last_text() == "Sorry, you are not allowed to do that."
+    await wrong.press(f"vc:use:{voucher.code}", forge=True)
+    assert wrong.alerts()[-1] == "Sorry, you are not allowed to do that."
+    stranger = await seed_talent(harness, 502)
+    user = harness.user("Stranger", id=stranger.telegram_id)
+    await user.send(f"/start v-{voucher.code}")
+    assert user.last_text() == "Sorry, you are not allowed to do that."
+    await user.send(f"/verify {voucher.code}")
+    assert user.last_text() == "Sorry, you are not allowed to do that."
+    owner = harness.user("Owner", id=501)
+    await owner.send(f"/start v-{voucher.code}")
+    assert harness.api.bot_messages(501)[-1]["caption"].startswith("🎟 A night at the spa hotel")
+    assert (await harness.services.rewards.rewards.voucher(voucher.code)).status == "valid"
+    await wrong.send("/verify NOT-A-CODE")
+    assert wrong.last_text().startswith("That is not a voucher code.")
+
+
+async def test_expiry_and_cancel_refund_exactly_once(harness, shop):
+    _, reward = shop
+    first, second = await seed_talent(harness, 501), await seed_talent(harness, 502)
+    for talent in (first, second):
+        await give_points(harness, talent, 50)
+    _, expiring, _ = await harness.services.rewards.redeem(first.id, reward.id)
+    _, cancelled, _ = await harness.services.rewards.redeem(second.id, reward.id)
+    admin = harness.admin()
+    await admin.send(f"/verify {cancelled.code}")
+    await admin.tap("❌ Cancel voucher (refund)")
+    assert admin.alerts()[-1] == "Cancelled; the points and the stock are back."
+    await admin.press(f"vc:cancel:{cancelled.id}", forge=True)
+    assert admin.alerts()[-1] == "Only a valid voucher can be cancelled."
+    harness.clock.advance(timedelta(days=31))
+    assert await harness.services.rewards.expire_due() == 1
+    assert await harness.services.rewards.expire_due() == 0
+    for talent in (first, second):
+        assert await balance(harness, talent) == 50
+    assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3
+    refunds = await harness.services.db.fetch_value(
+        "SELECT count(*) FROM ledger WHERE kind = 'refund'"
+    )
+    assert refunds == 2
+    desk_code = await harness.services.rewards.rewards.voucher(expiring.code)
+    assert desk_code.status == "expired"
+
+
+async def test_admin_adds_a_reward_with_hostile_input_at_every_field(harness):
+    await add_station(harness, "Spa hotel", "温泉酒店")
+    admin = harness.admin()
+    await admin.send("/admin")
+    await admin.tap("🎁 Rewards")
+    await admin.tap("➕ Add reward")
+    answers = [
+        ("name_zh", "x" * 5000, "That is too long", "温泉酒店一晚"),
+        ("name_en", "   ", "This can't be empty.", "Spa night"),
+        ("description_zh", "y" * 600, "That is too long", "双人房"),
+        ("description_en", "   ", "This can't be empty.", "Double room"),
+        ("station_id", "Spa hotel", "Please use the buttons below.", None),
+        ("cost", "0", "Please type a whole number from 1 to 1000000.", "50"),
+        ("stock", "-3", "Please type a whole number from 0 to 100000.", "3"),
+        ("per_talent_limit", "abc", "Please type a whole number from 0 to 1000.", "1"),
+        ("valid_days", "99999", "Please type a whole number from 1 to 3650.", "30"),
+    ]
+    for field, bad, explanation, good in answers:
+        await admin.send_sticker()
+        assert admin.last_text().startswith("Please answer with a text message."), field
+        await admin.send(bad)
+        assert admin.last_text().startswith(explanation), field
+        if good is None:
+            await admin.tap("Spa hotel")
+        else:
+            await admin.send(good)
+    assert "Added: Spa night." in admin.texts()
+    [reward] = await harness.services.rewards.rewards.catalog(active_only=False)
+    assert (reward.name_zh, reward.cost, reward.stock, reward.per_talent_limit) == (
+        "温泉酒店一晚",
+        50,
+        3,
+        1,
+    )
+    await admin.tap("Cost")
+    await admin.send("70")
+    assert (await harness.services.rewards.rewards.get(reward.id)).cost == 70
+    await admin.tap("🚫 Retire")
+    assert not (await harness.services.rewards.rewards.get(reward.id)).active
+
+
+async def test_catalog_is_admins_only(harness, shop):
+    hotel, reward = shop
+    partner = await partner_of(harness, hotel)
+    talent = harness.user("Plain")
+    await talent.send("/help")
+    for user in (partner, talent):
+        for data in (
+            "adm:rewards",
+            f"adm:rw:{reward.id}",
+            "adm:rwadd",
+            f"adm:rwedit:{reward.id}:cost",
+            f"adm:rwtoggle:{reward.id}",
+            "vc:cancel:1",
+        ):
+            await user.press(data, forge=True)
+            assert user.alerts()[-1] == "Sorry, you are not allowed to do that.", data
+        await user.send("999")
+    unchanged = await harness.services.rewards.rewards.get(reward.id)
+    assert (unchanged.cost, unchanged.active) == (50, True)
+
+
+async def test_partner_statement(harness, shop):
+    hotel, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+    desk = await partner_of(harness, hotel)
+    await desk.send(f"/verify {voucher.code}")
+    await desk.tap("☑️ Mark used")
+    await desk.send("/statement")
+    await desk.tap("Spa hotel · 2026-11")
+    assert desk.texts()[-2] == ("Spa hotel, 2026-11: 1 vouchers used, 50 points. The CSV follows.")
+    document = harness.api.bot_messages(desk.id)[-1]["document"]
+    content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
+    assert content.splitlines()[0] == "code,used_at,reward_zh,reward_en,talent,points"
+    assert show_code(voucher.code) in content and "温泉酒店一晚" in content
+    other = await partner_of(harness, await add_station(harness, "Scenic", "景区"), name="O")
+    await other.press(f"st:{hotel.id}:2026:11", forge=True)
+    assert other.alerts()[-1] == "Sorry, you are not allowed to do that."
+    assert received(harness, other.id)[-1] != desk.texts()[-2]
