@@ -228,7 +228,7 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     if not may:
         await send_voucher(update, context, voucher)
         return
-    text = desk_text(context, voucher, reward)
+    text = await desk_text(context, voucher, reward)
     rows = []
     if voucher.status == "valid":
         rows.append([(context.t("rewards.mark_used"), f"vc:use:{voucher.code}")])
@@ -237,16 +237,18 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     await send(update, context, text, markup=inline(rows) if rows else None)
 
 
-def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> str:
+async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> str:
     """What the desk needs to see."""
     locale = context.viewer.locale
     tz = context.services.settings.tz
     status = context.t(f"rewards.status_{voucher.status}")
     if voucher.status == "used" and voucher.used_at is not None:
+        # Who marked it: their name when they have a profile, else their Telegram id.
+        who = await context.services.talents.by_telegram_id(voucher.used_by or 0)
         status = context.t(
             "rewards.used_when",
             when=fmt_datetime(voucher.used_at, locale, tz, style="short"),
-            by=voucher.used_by or "?",
+            by=(who.name if who and who.name else None) or voucher.used_by or "?",
         )
     return context.t(
         "rewards.desk",
@@ -271,7 +273,7 @@ async def mark_used(update: Update, context: BotContext) -> None:
         return
     await answer(update, context.t(f"rewards.use_{outcome}"), alert=outcome != "used")
     voucher, reward, _ = await context.services.rewards.look_up(context.viewer, code)
-    await edit_or_send(update, context, desk_text(context, voucher, reward))
+    await edit_or_send(update, context, await desk_text(context, voucher, reward))
 
 
 @admin_only
@@ -286,7 +288,7 @@ async def cancel_voucher(update: Update, context: BotContext) -> None:
     if voucher is not None:
         reward = await context.services.rewards.rewards.get(voucher.reward_id)
         assert reward is not None
-        await edit_or_send(update, context, desk_text(context, voucher, reward))
+        await edit_or_send(update, context, await desk_text(context, voucher, reward))
 
 
 # -- statements ---------------------------------------------------------------------------------
