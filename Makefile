@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --editable '.[dev]'
 	@touch $(STAMP)
 
+# With TELEGRAM_BOT_TOKEN (environment or .env) the real bot; without it, the sandbox.
 run: $(STAMP)
-	$(VENV)/bin/talentbot run
+	$(VENV)/bin/talentbot start
 
 test: $(STAMP)
 	$(PY) -m pytest

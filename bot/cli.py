@@ -26,7 +26,7 @@ def run(settings: Settings) -> int:
     if not settings.bot_token:
         print(
             "talentbot: TELEGRAM_BOT_TOKEN is not set; put your bot's token (from @BotFather) "
-            "in the environment or in a .env file",
+            "in the environment or in a .env file, or try `talentbot sandbox`",
             file=sys.stderr,
         )
         return 2
@@ -44,6 +44,17 @@ def run(settings: Settings) -> int:
         )
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def sandbox(settings: Settings, *, port: int, db: str | None) -> int:
+    """Run the sandbox: the bot and a web chat page, no Telegram needed."""
+    from pathlib import Path
+
+    from bot.sandbox import sandbox_db, serve
+
+    settings = settings.model_copy(update={"db_path": Path(db) if db else sandbox_db(settings)})
+    asyncio.run(serve(settings, port=port))
     return 0
 
 
@@ -78,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
     commands.add_parser("migrate", help="create the database and apply pending migrations")
+    box = commands.add_parser("sandbox", help="try the bot in a browser, with no Telegram token")
+    box.add_argument("--port", type=int, default=8080, help="port of the web page (default 8080)")
+    box.add_argument(
+        "--db", default=None, help="demo database (default: sandbox.sqlite3 beside TALENTBOT_DB)"
+    )
+    commands.add_parser(
+        "start", help="run the bot when a token is configured, else the sandbox (make run)"
+    )
     args = parser.parse_args(argv)
     configure_logging(args.log_level.upper())
     try:
@@ -87,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "run":
         return run(settings)
+    if args.command == "sandbox":
+        return sandbox(settings, port=args.port, db=args.db)
+    if args.command == "start":
+        if settings.bot_token:
+            return run(settings)
+        print("talentbot: no TELEGRAM_BOT_TOKEN set, so starting the sandbox", file=sys.stderr)
+        return sandbox(settings, port=8080, db=None)
     return migrate(settings)
 
 

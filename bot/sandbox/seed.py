@@ -1,0 +1,102 @@
+"""The demo data of the sandbox: stations, activities (one happening now), rewards, personas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.services import Services
+from bot.services.activities import ActivityDraft
+from storage.models import RoleName, StationKind
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    id: int
+    key: str  # catalog key of the label shown in the page
+    first_name: str
+
+
+ADMIN = Persona(9001, "sandbox.persona_admin", "Admin")
+PERSONAS = (
+    Persona(9101, "sandbox.persona_new", "Newcomer"),
+    Persona(9102, "sandbox.persona_talent", "Li Ming"),
+    Persona(9103, "sandbox.persona_coordinator", "Coordinator Wang"),
+    Persona(9104, "sandbox.persona_partner", "Hotel desk"),
+    ADMIN,
+)
+
+
+async def seed(services: Services, clock: Clock) -> bool:
+    """Fill an empty demo database; False when it already holds data."""
+    if await services.stations.list():
+        return False
+    now = clock.now()
+    admin = await services.people.viewer(ADMIN.id, "en")
+    hub = await services.admin.add_station(
+        admin, name_zh="市民中心站", name_en="Downtown hub", kind=StationKind.COMMUNITY
+    )
+    await services.admin.add_station(
+        admin, name_zh="乡村振兴站", name_en="Village station", kind=StationKind.COMMUNITY
+    )
+    hotel = await services.admin.add_station(
+        admin, name_zh="温泉酒店", name_en="Spa hotel", kind=StationKind.PROFESSIONAL
+    )
+    season = (now.date() - timedelta(days=30), now.date() + timedelta(days=120))
+    for persona, station in ((PERSONAS[1], hub), (PERSONAS[2], hub)):
+        await services.talents.register(
+            persona.id, language="zh", name=persona.first_name, phone=None,
+            expertise=("medicine",), title=None, region="哈尔滨", station_id=station.id,
+            stay_from=season[0], stay_to=season[1], consent_at=now, now=now,
+        )  # fmt: skip
+    for persona, station, role in (
+        (PERSONAS[2], hub, RoleName.COORDINATOR),
+        (PERSONAS[3], hotel, RoleName.PARTNER),
+    ):
+        invitation = await services.admin.create_invitation(
+            admin, station_id=station.id, role=role
+        )
+        await services.admin.accept_invitation(persona.id, invitation.token)
+    talent = await services.talents.by_telegram_id(PERSONAS[1].id)
+    assert talent is not None
+    await services.points.adjust(admin, talent.id, 120, "Welcome points")
+    local = now.astimezone(services.settings.tz)
+
+    def at(days: int, hour: int, minute: int = 0) -> datetime:
+        day = local + timedelta(days=days)
+        return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+    activities = [
+        ("lecture", "冬季养生讲座 Winter health talk", now - timedelta(minutes=10), 2, 10),
+        ("clinic", "义诊 Free clinic", at(1, 9, 30), 3, 20),
+        ("volunteer", "海滩清洁 Beach clean-up", at(6, 14), 2, 15),
+    ]
+    for kind, title, starts, hours, points in activities:
+        activity = await services.activities.create(
+            admin,
+            ActivityDraft(
+                station_id=hub.id, kind=kind, title=title, description="Demo activity · 演示活动",
+                place="市民中心 Civic centre", starts_at=starts,
+                ends_at=starts + timedelta(hours=hours), capacity=20, points=points,
+            ),
+        )  # fmt: skip
+        # Published directly: the one happening now has already started, which the publish
+        # rule (no announcing the past) would refuse.
+        await services.activities.activities.set_status(
+            activity.id, "published", by=ADMIN.id, now=now, expect=("draft",)
+        )
+    for name_zh, name_en, cost, stock in (
+        ("温泉酒店一晚", "A night at the spa hotel", 100, 5),
+        ("景区门票", "Scenic-spot ticket", 30, 20),
+        ("纪念品", "Souvenir", 10, 50),
+    ):
+        await services.rewards.add(
+            admin,
+            {
+                "name_zh": name_zh, "name_en": name_en, "description_zh": "演示兑换品",
+                "description_en": "Demo reward", "station_id": hotel.id, "cost": cost,
+                "stock": stock, "per_talent_limit": 2, "valid_days": 30,
+            },
+        )  # fmt: skip
+    return True
