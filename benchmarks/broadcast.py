@@ -5,8 +5,9 @@ an overall rate R and 1 message a second per chat with real 429 answers.
 
 An admin composes a broadcast to every talent through the bot, as a person would, and confirms
 it. While it runs, some talents write to the bot and wait for its reply. With ``--crash-at K``
-the bot process is killed (SIGKILL) right after the server accepted the K-th broadcast message,
-restarted on the same database, and left to finish.
+the bot process is killed (SIGKILL) once the server has accepted K broadcast messages, as the next
+one arrives (with whatever else it had in flight), restarted on the same database, and left to
+finish.
 
 The last line printed is one JSON object: recipients, rate, seconds (confirm to last delivery),
 ideal_seconds (recipients / rate), ratio, sent, lost, duplicates, http_429, reply_wait_p99_ms,
@@ -59,6 +60,18 @@ class MeasuredApi(FakeBotApi):
         self.victim: int | None = None
 
     async def call(self, method: str, raw_params: Any, files: Any = None) -> Any:
+        if (
+            self.kill_after is not None
+            and method == "sendMessage"
+            and raw_params.get("text") == TEXT
+            and len(self.delivered) >= self.kill_after
+        ):
+            # K deliveries have happened: the process dies as the next one is on its way, with
+            # whatever else it had in flight.
+            if self.victim is not None:
+                os.kill(self.victim, signal.SIGKILL)
+            self.kill_after = None
+            raise BotApiError(500, "Internal Server Error")
         try:
             result = await super().call(method, raw_params, files)
         except BotApiError as exc:
@@ -76,11 +89,6 @@ class MeasuredApi(FakeBotApi):
             now = time.monotonic()
             if text == TEXT:
                 self.delivered.append((now, chat))
-                if self.kill_after is not None and len(self.delivered) == self.kill_after:
-                    # Dies with this message accepted but its answer never read: the worst moment.
-                    if self.victim is not None:
-                        os.kill(self.victim, signal.SIGKILL)
-                    self.kill_after = None
             elif HELP_PREFIX in text and chat in self.waiting:
                 self.reply_waits.append(now - self.waiting.pop(chat))
         return result
