@@ -90,11 +90,6 @@ class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):
     def viewer(self, value: Viewer) -> None:
         self._viewer = value
 
-    @property
-    def has_viewer(self) -> bool:
-        """Whether the update came from a user."""
-        return self._viewer is not None
-
     def t(self, key: str, /, **params: Any) -> str:
         """Text of ``key`` in the viewer's language."""
         return self.services.translator(self.viewer.locale, key, **params)

@@ -168,17 +168,14 @@ class ActivityRepository:
     async def of_talent(self, talent_id: int, *, now: datetime) -> list[tuple[Signup, Activity]]:
         """The talent's signups and waitlist places for activities not over yet."""
         rows = await self.db.fetch_all(
-            "SELECT s.id AS signup_id FROM signups s JOIN activities a ON a.id = s.activity_id"
+            "SELECT s.* FROM signups s JOIN activities a ON a.id = s.activity_id"
             " WHERE s.talent_id = ? AND s.status IN ('going', 'waitlist') AND a.ends_at > ?"
             " ORDER BY a.starts_at",
             (talent_id, utc_text(now)),
         )
         found = []
         for row in rows:
-            signup_row = await self.db.fetch_one(
-                "SELECT * FROM signups WHERE id = ?", (row["signup_id"],)
-            )
-            signup = Signup(**dict(signup_row))
+            signup = Signup(**dict(row))
             activity = await self.get(signup.activity_id)
             assert activity is not None
             found.append((signup, activity))

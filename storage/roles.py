@@ -22,13 +22,6 @@ class RoleRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def of_talent(self, talent_id: int) -> list[Role]:
-        """Return every role the talent holds."""
-        rows = await self.db.fetch_all(
-            "SELECT * FROM roles WHERE talent_id = ? ORDER BY station_id, role", (talent_id,)
-        )
-        return [Role(**dict(row)) for row in rows]
-
     async def of_telegram_user(self, telegram_id: int) -> list[Role]:
         """Return every role held by the talent with this Telegram id."""
         rows = await self.db.fetch_all(

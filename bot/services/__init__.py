@@ -77,7 +77,6 @@ class Services:
             roles=roles,
             people=PeopleService(
                 talents=talents,
-                roles=roles,
                 translator=translator,
                 admin_ids=settings.admin_ids,
                 clock=clock,

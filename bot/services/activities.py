@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,7 +46,6 @@ class ActivityDraft:
     capacity: int = 0
     points: int = 0
     expertise: str | None = None
-    filled: set[str] = field(default_factory=set)
 
     def values(self) -> dict[str, Any]:
         """The columns of the activity."""

@@ -9,7 +9,6 @@ from typing import Any
 from bot.clock import Clock
 from bot.i18n import Translator, supported_locale
 from storage.models import Role, RoleName, Talent
-from storage.roles import RoleRepository
 from storage.talents import TalentRepository
 
 
@@ -73,13 +72,11 @@ class PeopleService:
         self,
         *,
         talents: TalentRepository,
-        roles: RoleRepository,
         translator: Translator,
         admin_ids: frozenset[int],
         clock: Clock,
     ) -> None:
         self.talents = talents
-        self.roles = roles
         self.translator = translator
         self.admin_ids = admin_ids
         self.clock = clock
