@@ -31,9 +31,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.fakeapi import BotApiError, BotApiServer, FakeBotApi
-from bot.fakeapi.chat import ChatUser
 from bot.settings import Settings
+from localapi import BotApiError, BotApiServer, FakeBotApi
+from localapi.chat import ChatUser
 from storage.database import Database
 from storage.models import StationKind
 from storage.stations import StationRepository

@@ -27,8 +27,8 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor, SimpleUpdateProcessor
 
 from bot.app import build_application
-from bot.fakeapi import FakeBotApi, OfflineRequest
 from bot.settings import Settings
+from localapi import FakeBotApi, OfflineRequest
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.models import StationKind

@@ -9,12 +9,16 @@ from handlers import (
     admin,
     attendance,
     broadcast,
+    catalog,
     checkin,
+    desk,
     errors,
     fallback,
     home,
     manage,
     middleware,
+    new_activity,
+    profile,
     registration,
     rewards,
     settings,
@@ -30,15 +34,19 @@ def setup(application: Application) -> None:
     middleware.setup(application)
     admin.setup_deep_links(application)
     activities.setup_deep_links(application)
-    rewards.setup_deep_links(application)
+    desk.setup_deep_links(application)
     registration.setup(application)
+    profile.setup(application)
     admin.setup(application)
     broadcast.setup(application)
+    new_activity.setup(application)
     manage.setup(application)
     activities.setup(application)
     checkin.setup(application)
     attendance.setup(application)
+    catalog.setup(application)
     rewards.setup(application)
+    desk.setup(application)
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)

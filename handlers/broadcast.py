@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass
 from enum import IntEnum
@@ -23,7 +22,16 @@ from bot.outbox import CANCEL_PREFIX, Outbox, progress_view
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.messaging import Draft, check_draft
 from bot.services.profile import EXPERTISE
-from handlers.common import Callback, answer, edit_or_send, inline, int_arg, refuse, say, send
+from handlers.common import (
+    answer,
+    coordinators_only,
+    edit_or_send,
+    inline,
+    int_arg,
+    refuse,
+    say,
+    send,
+)
 from handlers.context import BotContext
 from storage.models import Audience
 
@@ -65,20 +73,6 @@ def form_of(context: BotContext) -> BroadcastForm:
     if context.user_data.broadcast is None:
         context.user_data.broadcast = BroadcastForm()
     return context.user_data.broadcast
-
-
-def coordinators_only(callback: Callback) -> Callback:
-    """Run ``callback`` for coordinators and admins only; the check is repeated on every step."""
-
-    @functools.wraps(callback)
-    async def guarded(update: Update, context: BotContext) -> Any:
-        if not context.services.broadcasts.may_broadcast(context.viewer):
-            await refuse(update, context)
-            context.user_data.broadcast = None
-            return ConversationHandler.END
-        return await callback(update, context)
-
-    return guarded
 
 
 # -- questions ------------------------------------------------------------------------------------

@@ -99,6 +99,25 @@ def admin_only(callback: Callback) -> Callback:
     return guarded
 
 
+def coordinators_only(callback: Callback) -> Callback:
+    """Run ``callback`` for coordinators and admins only, on every step and button.
+
+    The check repeats on every step because a role can be lost in the middle of a dialog; a
+    refused user's half-written activity or broadcast is dropped.
+    """
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        if not context.viewer.is_coordinator:
+            await refuse(update, context)
+            context.user_data.activity = None
+            context.user_data.broadcast = None
+            return ConversationHandler.END
+        return await callback(update, context)
+
+    return guarded
+
+
 def callback_arg(update: Update, index: int) -> str | None:
     """The ``index``-th colon-separated part of the pressed button's data, or None."""
     query = update.callback_query

@@ -57,9 +57,9 @@ class UserData:
         self.form: ProfileForm | None = None
         self.station_form: StationForm | None = None
         self.broadcast: Any = None  # handlers.broadcast.BroadcastForm, kept by that module
-        self.activity: Any = None  # handlers.manage.ActivityForm, kept by that module
+        self.activity: Any = None  # handlers.new_activity.ActivityForm, kept by that module
         self.attendance: dict[str, Any] | None = None  # kept by handlers.attendance
-        self.reward: dict[str, Any] | None = None  # kept by handlers.rewards
+        self.reward: dict[str, Any] | None = None  # kept by handlers.catalog
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

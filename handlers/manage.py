@@ -1,445 +1,46 @@
-"""/new_activity and /manage: coordinators write, publish, edit and cancel activities.
+"""/manage: the card of each of a station's activities, and what a coordinator does from it.
 
-One dialog asks the questions of a new activity; editing a field from /manage asks the same
-question alone, so each field's rules and wording exist once.
+Editing a field opens the same question as /new_activity (``handlers.new_activity``); check-in
+codes and attendance are in ``handlers.checkin`` and ``handlers.attendance``.
 """
 
 from __future__ import annotations
 
-import functools
-import warnings
-from datetime import datetime, timedelta
-from enum import IntEnum
-from typing import Any
+from datetime import datetime
 
-from babel.dates import format_date
 from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
-    MessageHandler,
     filters,
 )
 
-from bot.i18n import Html, fmt_number
-from bot.services.activities import (
-    CAPACITY_MAX,
-    POINTS_MAX,
-    ActivityDraft,
-    check_times,
-    parse_count,
-    parse_description,
-    parse_end,
-    parse_expertise,
-    parse_kind,
-    parse_place,
-    parse_start,
-    parse_title,
-    start_on_day,
-)
+from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.kinds import ACTIVITY_KINDS
-from bot.services.profile import EXPERTISE
-from handlers.activities import activity_card, tell_promoted
-from handlers.common import Callback, answer, edit_or_send, inline, int_arg, refuse, say, send
+from handlers.activities import activity_card
+from handlers.common import (
+    answer,
+    coordinators_only,
+    edit_or_send,
+    inline,
+    int_arg,
+    refuse,
+    say,
+    send,
+)
 from handlers.context import BotContext
 from storage.models import Activity, ActivityStatus
 
-PREFIX = "na"
 MANAGE = "mg"
-DURATIONS = (60, 120, 180, 240)
-POINT_CHOICES = (0, 5, 10, 20)
-
-
-class Step(IntEnum):
-    STATION = 1
-    KIND = 2
-    TITLE = 3
-    DESCRIPTION = 4
-    PLACE = 5
-    START = 6
-    START_TIME = 7
-    END = 8
-    CAPACITY = 9
-    POINTS = 10
-    EXPERTISE = 11
-    PREVIEW = 12
-
-
-ORDER = (
-    Step.STATION, Step.KIND, Step.TITLE, Step.DESCRIPTION, Step.PLACE, Step.START, Step.END,
-    Step.CAPACITY, Step.POINTS, Step.EXPERTISE, Step.PREVIEW,
+# Fields a coordinator can change after an activity is created.
+EDITABLE_FIELDS = (
+    "kind", "title", "description", "place", "start", "end", "capacity", "points", "expertise",
 )  # fmt: skip
-# Fields that /manage can edit, and the question that asks for each.
-EDITABLE = {
-    "kind": Step.KIND,
-    "title": Step.TITLE,
-    "description": Step.DESCRIPTION,
-    "place": Step.PLACE,
-    "start": Step.START,
-    "end": Step.END,
-    "capacity": Step.CAPACITY,
-    "points": Step.POINTS,
-    "expertise": Step.EXPERTISE,
-}
-TEXT_STEPS = {
-    Step.TITLE, Step.DESCRIPTION, Step.PLACE, Step.START, Step.START_TIME, Step.END,
-    Step.CAPACITY, Step.POINTS,
-}  # fmt: skip
-
-
-class ActivityForm:
-    """The dialog's state: the draft, the open question, and what is being edited."""
-
-    __slots__ = ("day", "draft", "editing", "editing_id", "station_fixed", "step")
-
-    def __init__(self) -> None:
-        self.draft = ActivityDraft()
-        self.step = 0
-        self.day: str | None = None
-        self.station_fixed = False
-        self.editing: str | None = None
-        self.editing_id: int | None = None
-
-
-def form_of(context: BotContext) -> ActivityForm:
-    """The activity being written (created on first use)."""
-    if context.user_data.activity is None:
-        context.user_data.activity = ActivityForm()
-    return context.user_data.activity
-
-
-def data(step: Step, action: str, arg: object = None) -> str:
-    """Callback data naming its question, so buttons of older questions are recognised."""
-    return f"{PREFIX}:{int(step)}:{action}" + ("" if arg is None else f":{arg}")
-
-
-def coordinators_only(callback: Callback) -> Callback:
-    """Run ``callback`` for coordinators and admins only, on every step and button."""
-
-    @functools.wraps(callback)
-    async def guarded(update: Update, context: BotContext) -> Any:
-        if not context.services.activities.may_create(context.viewer):
-            await refuse(update, context)
-            context.user_data.activity = None
-            return ConversationHandler.END
-        return await callback(update, context)
-
-    return guarded
-
-
-def tz(context: BotContext) -> Any:
-    return context.services.settings.tz
 
 
 def now(context: BotContext) -> datetime:
     return context.services.clock.now()
-
-
-# -- questions ------------------------------------------------------------------------------------
-
-
-def previous(form: ActivityForm, step: Step) -> Step | None:
-    if step == Step.START_TIME:
-        return Step.START
-    if form.editing:
-        return None
-    index = ORDER.index(step)
-    if index == 0 or (ORDER[index - 1] == Step.STATION and form.station_fixed):
-        return None
-    return ORDER[index - 1]
-
-
-def nav(context: BotContext, step: Step) -> list[tuple[str, str]]:
-    form = form_of(context)
-    row = []
-    if previous(form, step) is not None or form.editing:
-        row.append((context.t("reg.back"), data(step, "back")))
-    row.append((context.t("reg.cancel"), data(step, "cancel")))
-    return row
-
-
-async def ask(update: Update, context: BotContext, step: Step, *, note: str | None = None) -> int:
-    """Show one question of the dialog."""
-    form = form_of(context)
-    form.step = int(step)
-    t = context.t
-    locale = context.viewer.locale
-    rows: list[list[tuple[str, str]]] = []
-    if step == Step.STATION:
-        allowed = context.services.activities.stations_for(context.viewer)
-        stations = await context.services.stations.list()
-        rows = [
-            [(s.name(locale), data(step, "station", s.id))]
-            for s in stations
-            if allowed is None or s.id in allowed
-        ]
-        if allowed is None:
-            rows.append([(t("activity.city_wide"), data(step, "station", 0))])
-        text = t("activity.ask_station")
-    elif step == Step.KIND:
-        buttons = [(t(f"kind.{kind}"), data(step, "kind", kind)) for kind in ACTIVITY_KINDS]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        text = t("activity.ask_kind")
-    elif step == Step.START:
-        today = now(context).astimezone(tz(context)).date()
-        days = [today + timedelta(days=offset) for offset in range(7)]
-        buttons = [
-            (format_date(day, "EEE d MMM" if locale == "en" else "M月d日 EEE", locale=locale),
-             data(step, "day", day.isoformat()))
-            for day in days
-        ]  # fmt: skip
-        rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-        text = t("activity.ask_start")
-    elif step == Step.START_TIME:
-        day = datetime.fromisoformat(form.day or "").date()
-        text = t("activity.ask_start_time", day=format_date(day, "medium", locale=locale))
-    elif step == Step.END:
-        rows = [[(t("activity.hours", hours=m // 60), data(step, "dur", m)) for m in DURATIONS]]
-        text = t("activity.ask_end")
-    elif step == Step.CAPACITY:
-        rows = [[(t("activity.unlimited"), data(step, "capacity", 0))]]
-        text = t("activity.ask_capacity", max=fmt_number(CAPACITY_MAX, locale))
-    elif step == Step.POINTS:
-        rows = [[(str(points), data(step, "points", points)) for points in POINT_CHOICES]]
-        text = t("activity.ask_points", max=POINTS_MAX)
-    elif step == Step.EXPERTISE:
-        buttons = [(t(f"expertise.{code}"), data(step, "field", code)) for code in EXPERTISE]
-        rows = [[(t("activity.anyone"), data(step, "field", "any"))]]
-        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        text = t("activity.ask_expertise")
-    elif step == Step.PREVIEW:
-        card = await activity_card(context, preview_activity(context))
-        text = t("activity.preview", card=Html(card))
-        rows = [[(t("activity.publish"), data(step, "publish"))],
-                [(t("activity.save_draft"), data(step, "draft"))]]  # fmt: skip
-    else:
-        key = {
-            Step.TITLE: "activity.ask_title",
-            Step.DESCRIPTION: "activity.ask_description",
-            Step.PLACE: "activity.ask_place",
-        }[step]
-        text = t(key)
-    rows.append(nav(context, step))
-    if note:
-        text = f"{note}\n\n{text}"
-    await send(update, context, text, markup=inline(rows))
-    return step
-
-
-def preview_activity(context: BotContext) -> Activity:
-    """The draft as an activity, so the preview reads exactly like the published card."""
-    draft = form_of(context).draft
-    stamp = now(context)
-    assert draft.starts_at and draft.ends_at and draft.kind and draft.title and draft.place
-    return Activity(
-        id=0,
-        status=ActivityStatus.DRAFT,
-        created_by=context.viewer.telegram_id,
-        created_at=stamp,
-        updated_at=stamp,
-        **draft.values(),
-    )
-
-
-async def next_step(update: Update, context: BotContext, step: Step) -> int:
-    """After a valid answer: the next question, or save the one edited field."""
-    if form_of(context).editing is not None:
-        return await save_edit(update, context)
-    return await ask(update, context, ORDER[ORDER.index(step) + 1])
-
-
-# -- entry points ---------------------------------------------------------------------------------
-
-
-@coordinators_only
-async def begin(update: Update, context: BotContext) -> int:
-    """Start writing a new activity."""
-    form = context.user_data.activity = ActivityForm()
-    allowed = context.services.activities.stations_for(context.viewer)
-    if allowed is not None and len(allowed) == 1:
-        form.draft.station_id, form.station_fixed = allowed[0], True
-        return await ask(update, context, Step.KIND)
-    if allowed == []:
-        await say(update, context, "common.not_allowed")
-        return ConversationHandler.END
-    return await ask(update, context, Step.STATION)
-
-
-@coordinators_only
-async def begin_edit(update: Update, context: BotContext) -> int:
-    """Ask the one question of the field to change (from /manage)."""
-    parts = (update.callback_query.data or "").split(":")
-    activity_id = int_arg(update, 2)
-    field = parts[3] if len(parts) > 3 else None
-    try:
-        activity = await context.services.activities.managed(context.viewer, activity_id or 0)
-    except NotAllowed:
-        await refuse(update, context)
-        return ConversationHandler.END
-    await answer(update)
-    if field not in EDITABLE or activity.status not in (
-        ActivityStatus.DRAFT,
-        ActivityStatus.PUBLISHED,
-    ):
-        await say(update, context, "common.stale_button")
-        return ConversationHandler.END
-    form = context.user_data.activity = ActivityForm()
-    form.editing, form.editing_id = field, activity.id
-    draft = form.draft
-    draft.station_id, draft.city_wide = activity.station_id, activity.station_id is None
-    draft.kind, draft.title, draft.place = activity.kind, activity.title, activity.place
-    draft.description, draft.capacity, draft.points = (
-        activity.description,
-        activity.capacity,
-        activity.points,
-    )
-    draft.expertise = activity.expertise
-    draft.starts_at, draft.ends_at = activity.starts_at, activity.ends_at
-    if field == "start":
-        draft.starts_at = None  # asked again; None marks that the answer is still missing
-    return await ask(update, context, EDITABLE[field])
-
-
-# -- answers --------------------------------------------------------------------------------------
-
-
-@coordinators_only
-async def on_text(update: Update, context: BotContext) -> int:
-    """A typed answer, checked by the rules of the open question."""
-    form = form_of(context)
-    if not form.step:
-        return await cancel(update, context)
-    step, draft = Step(form.step), form.draft
-    text = update.effective_message.text or ""
-    try:
-        if step == Step.TITLE:
-            draft.title = parse_title(text)
-        elif step == Step.DESCRIPTION:
-            draft.description = parse_description(text)
-        elif step == Step.PLACE:
-            draft.place = parse_place(text)
-        elif step == Step.START:
-            return await took_start(
-                update, context, parse_start(text, tz=tz(context), now=now(context))
-            )
-        elif step == Step.START_TIME:
-            moment = start_on_day(form.day or "", text, tz=tz(context), now=now(context))
-            return await took_start(update, context, moment)
-        elif step == Step.END:
-            assert draft.starts_at is not None
-            draft.ends_at = parse_end(
-                text, start=draft.starts_at, tz=tz(context), now=now(context)
-            )
-        elif step == Step.CAPACITY:
-            draft.capacity = parse_count(text, maximum=CAPACITY_MAX)
-        elif step == Step.POINTS:
-            draft.points = parse_count(text, maximum=POINTS_MAX)
-        else:
-            return await ask(update, context, step, note=context.t("reg.use_buttons"))
-    except InvalidInput as exc:
-        return await ask(update, context, step, note=context.t(exc.key, **exc.params))
-    return await next_step(update, context, step)
-
-
-async def took_start(update: Update, context: BotContext, moment: datetime) -> int:
-    """A new start: when editing it, the activity keeps its length."""
-    form = form_of(context)
-    draft = form.draft
-    if form.editing == "start" and draft.ends_at is not None:
-        activity = await context.services.activities.activities.get(form.editing_id or 0)
-        assert activity is not None
-        draft.ends_at = moment + (activity.ends_at - activity.starts_at)
-    draft.starts_at = moment
-    if form.editing is not None:
-        return await save_edit(update, context)
-    return await ask(update, context, Step.END)
-
-
-@coordinators_only
-async def on_other(update: Update, context: BotContext) -> int:
-    """A sticker, a photo, another command: say what the question wants."""
-    form = form_of(context)
-    step = Step(form.step) if form.step else Step.KIND
-    message = update.effective_message
-    if message is not None and (message.text or "").startswith("/"):
-        key = "reg.finish_first"
-    else:
-        key = "input.need_text" if step in TEXT_STEPS else "reg.use_buttons"
-    return await ask(update, context, step, note=context.t(key))
-
-
-@coordinators_only
-async def pressed(update: Update, context: BotContext) -> int:
-    """A button of the open question; any other is stale."""
-    await answer(update)
-    form = form_of(context)
-    parts = (update.callback_query.data or "").split(":")
-    if int_arg(update, 1) != form.step or len(parts) < 3:
-        return await stale(update, context)
-    step, action = Step(form.step), parts[2]
-    arg = parts[3] if len(parts) > 3 else None
-    draft = form.draft
-    try:
-        if action == "cancel":
-            return await cancel(update, context)
-        if action == "back":
-            back = previous(form, step)
-            if back is None:
-                return (
-                    await leave_edit(update, context)
-                    if form.editing
-                    else await stale(update, context)
-                )
-            return await ask(update, context, back)
-        if action == "station" and step == Step.STATION and arg and arg.isdigit():
-            station_id = int(arg) or None
-            context.services.activities.check_station(context.viewer, station_id)
-            if station_id and await context.services.stations.get(station_id) is None:
-                raise InvalidInput("common.stale_button")
-            draft.station_id, draft.city_wide = station_id, station_id is None
-        elif action == "kind" and step == Step.KIND:
-            draft.kind = parse_kind(arg)
-        elif action == "day" and step == Step.START and arg:
-            datetime.fromisoformat(arg)  # a forged day raises ValueError below
-            form.day = arg
-            return await ask(update, context, Step.START_TIME)
-        elif action == "dur" and step == Step.END and arg and arg.isdigit():
-            assert draft.starts_at is not None
-            draft.ends_at = check_times(
-                draft.starts_at, draft.starts_at + timedelta(minutes=int(arg))
-            )
-        elif action == "capacity" and step == Step.CAPACITY:
-            draft.capacity = parse_count(arg, maximum=CAPACITY_MAX)
-        elif action == "points" and step == Step.POINTS:
-            draft.points = parse_count(arg, maximum=POINTS_MAX)
-        elif action == "field" and step == Step.EXPERTISE:
-            draft.expertise = parse_expertise(arg)
-        elif action in ("publish", "draft") and step == Step.PREVIEW:
-            return await finish(update, context, publish=action == "publish")
-        else:
-            return await stale(update, context)
-    except (InvalidInput, NotAllowed, ValueError):
-        return await stale(update, context)
-    return await next_step(update, context, step)
-
-
-async def finish(update: Update, context: BotContext, *, publish: bool) -> int:
-    """Save the activity, and publish it when asked."""
-    draft = form_of(context).draft
-    context.user_data.activity = None
-    try:
-        activity = await context.services.activities.create(context.viewer, draft)
-    except InvalidInput as exc:
-        await say(update, context, exc.key, **exc.params)
-        return ConversationHandler.END
-    if publish:
-        await publish_and_reply(update, context, activity.id)
-    else:
-        await say(update, context, "activity.saved_draft", title=activity.title)
-    return ConversationHandler.END
 
 
 async def publish_and_reply(update: Update, context: BotContext, activity_id: int) -> None:
@@ -456,61 +57,6 @@ async def publish_and_reply(update: Update, context: BotContext, activity_id: in
         title=activity.title,
         count=fmt_number(told, context.viewer.locale),
     )
-
-
-async def save_edit(update: Update, context: BotContext) -> int:
-    """Store the one edited field and show the activity's management card."""
-    form = form_of(context)
-    draft, field = form.draft, form.editing
-    columns = {
-        "start": ("starts_at", "ends_at"),
-        "end": ("ends_at",),
-    }.get(field or "", (field,))
-    values = draft.values()
-    changes = {column: values[column] for column in columns}
-    try:
-        activity, told, promoted = await context.services.activities.edit(
-            context.viewer, form.editing_id or 0, changes
-        )
-    except (InvalidInput, NotAllowed) as exc:
-        context.user_data.activity = None
-        key = exc.key if isinstance(exc, InvalidInput) else "common.not_allowed"
-        await say(update, context, key)
-        return ConversationHandler.END
-    context.user_data.activity = None
-    for talent_id in promoted:
-        await tell_promoted(context, talent_id, activity.id)
-    key = "activity.saved_told" if told else "activity.saved"
-    await say(update, context, key, count=fmt_number(told, context.viewer.locale))
-    await show_managed(update, context, activity, edit=False)
-    return ConversationHandler.END
-
-
-async def leave_edit(update: Update, context: BotContext) -> int:
-    """Back from an edit: nothing changes, the management card again."""
-    form = form_of(context)
-    context.user_data.activity = None
-    activity = await context.services.activities.activities.get(form.editing_id or 0)
-    await say(update, context, "profile.unchanged")
-    if activity is not None:
-        await show_managed(update, context, activity, edit=False)
-    return ConversationHandler.END
-
-
-async def stale(update: Update, context: BotContext) -> int:
-    """A button that does not belong to the open question."""
-    form = form_of(context)
-    step = Step(form.step) if form.step else Step.KIND
-    return await ask(update, context, step, note=context.t("common.stale_button"))
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    """Leave the dialog; nothing is stored."""
-    await answer(update)
-    editing = context.user_data.activity is not None and context.user_data.activity.editing
-    context.user_data.activity = None
-    await say(update, context, "profile.unchanged" if editing else "activity.dialog_cancelled")
-    return ConversationHandler.END
 
 
 # -- /manage --------------------------------------------------------------------------------------
@@ -581,7 +127,8 @@ async def choose_field(update: Update, context: BotContext) -> None:
         return
     await answer(update)
     labels = [
-        (context.t(f"activity.field_{f}"), f"{MANAGE}:edit:{activity.id}:{f}") for f in EDITABLE
+        (context.t(f"activity.field_{f}"), f"{MANAGE}:edit:{activity.id}:{f}")
+        for f in EDITABLE_FIELDS
     ]
     rows = [labels[i : i + 3] for i in range(0, len(labels), 3)]
     await edit_or_send(update, context, context.t("activity.which_field"), markup=inline(rows))
@@ -655,33 +202,8 @@ async def signups(update: Update, context: BotContext) -> None:
 
 
 def setup(application: Application) -> None:
-    """Register /new_activity, /manage and their buttons."""
-    private = filters.ChatType.PRIVATE
-    with warnings.catch_warnings():
-        # per_message=False is deliberate: the dialog spans messages; button data names its step.
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        conversation = ConversationHandler(
-            entry_points=[
-                CommandHandler("new_activity", begin, filters=private),
-                CallbackQueryHandler(begin_edit, pattern=rf"^{MANAGE}:edit:\d+:\w+$"),
-            ],
-            states={
-                step: [
-                    CallbackQueryHandler(pressed, pattern=rf"^{PREFIX}:\d+:"),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                    MessageHandler(~filters.COMMAND, on_other),
-                ]
-                for step in Step
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, on_other),
-                CallbackQueryHandler(stale),
-            ],
-            name="new_activity",
-        )
-    application.add_handler(conversation)
-    application.add_handler(CommandHandler("manage", manage, filters=private))
+    """Register /manage and its card's buttons."""
+    application.add_handler(CommandHandler("manage", manage, filters=filters.ChatType.PRIVATE))
     for action, callback in (
         ("open", open_managed),
         ("fields", choose_field),

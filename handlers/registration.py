@@ -1,4 +1,4 @@
-"""Registration (/start) and profile edits (/profile): one dialog, one set of questions.
+"""Registration (/start) and profile edits from /profile: one dialog, one set of questions.
 
 Every question knows the question before it (Back), every question accepts /cancel, and every
 answer is checked by the profile rules in ``bot.services.profile``. A profile edit asks exactly one
@@ -22,7 +22,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_date
 from bot.services.errors import InvalidInput
 from bot.services.people import Registration
 from bot.services.points import CHECKIN_PREFIX
@@ -44,10 +43,18 @@ from handlers.context import BotContext, ProfileForm
 from handlers.home import home, language_keyboard
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
+from handlers.profile import (
+    EDIT_PREFIX,
+    PROFILE_FIELDS,
+    edit_changes,
+    form_from_talent,
+    profile_text,
+    show_profile,
+    sorted_fields,
+)
 
 PREFIX = "reg"
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,60}")
-EDIT_PREFIX = "prof:edit:"
 
 
 class Step(IntEnum):
@@ -75,16 +82,8 @@ REGISTRATION = (
     Step.STAY,
     Step.CONFIRM,
 )
-# Profile fields a talent can edit alone, and the question that asks for each.
-EDITABLE = {
-    "name": Step.NAME,
-    "phone": Step.PHONE,
-    "expertise": Step.EXPERTISE,
-    "title": Step.TITLE,
-    "region": Step.REGION,
-    "station": Step.STATION,
-    "stay": Step.STAY,
-}
+# The question that asks for each profile field a talent can edit alone.
+EDITABLE = {field: Step[field.upper()] for field in PROFILE_FIELDS}
 TEXT_STEPS = {Step.NAME, Step.PHONE, Step.TITLE, Step.REGION, Step.STAY, Step.STAY_UNTIL}
 
 
@@ -119,44 +118,6 @@ def step_before(form: ProfileForm, step: Step) -> Step | None:
 
 # ---------------------------------------------------------------------------------------------
 # Questions
-
-
-async def station_name(context: BotContext, station_id: int | None) -> str:
-    """A station's name in the viewer's language, or "not chosen"."""
-    if station_id is not None:
-        station = await context.services.stations.get(station_id)
-        if station is not None:
-            return station.name(context.viewer.locale)
-    return context.t("profile.no_station")
-
-
-async def profile_text(context: BotContext, values: ProfileForm, *, title_key: str) -> str:
-    """The profile as a talent reads it: the summary of a registration and the /profile page."""
-    locale = context.viewer.locale
-    blank = context.t("profile.blank")
-    expertise = ", ".join(context.t(f"expertise.{code}") for code in sorted_fields(values))
-    stay = blank
-    if values.stay_from and values.stay_to:
-        stay = context.t(
-            "profile.stay_range",
-            start=fmt_date(values.stay_from, locale),
-            end=fmt_date(values.stay_to, locale),
-        )
-    return context.t(
-        title_key,
-        name=values.name or blank,
-        phone=values.phone or context.t("profile.no_phone"),
-        expertise=expertise or blank,
-        title=values.title or blank,
-        region=values.region or blank,
-        station=await station_name(context, values.station_id),
-        stay=stay,
-    )
-
-
-def sorted_fields(form: ProfileForm) -> list[str]:
-    """The chosen fields of expertise in catalog order."""
-    return [code for code in EXPERTISE if code in form.expertise]
 
 
 def nav_row(context: BotContext, form: ProfileForm, step: Step) -> list[tuple[str, str]]:
@@ -282,36 +243,6 @@ async def start(update: Update, context: BotContext) -> int:
         return await ask(update, context, Step.LANGUAGE, note=note)
     form.language = viewer.locale
     return await ask(update, context, Step.CONSENT, note=note or context.t("reg.welcome"))
-
-
-async def show_profile(update: Update, context: BotContext) -> None:
-    """Show the profile with one button per field to change it."""
-    viewer = context.viewer
-    if not viewer.registered:
-        await say(update, context, "profile.not_registered")
-        return
-    text = await profile_text(context, form_from_talent(context), title_key="profile.title")
-    labels = [(context.t(f"profile.edit_{field}"), f"{EDIT_PREFIX}{field}") for field in EDITABLE]
-    rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
-    await send(update, context, text, markup=inline(rows))
-
-
-def form_from_talent(context: BotContext) -> ProfileForm:
-    """A form holding the viewer's stored profile."""
-    talent = context.viewer.talent
-    assert talent is not None
-    return ProfileForm(
-        language=context.viewer.locale,
-        name=talent.name,
-        phone=talent.phone,
-        expertise=set(talent.expertise),
-        title=talent.title,
-        region=talent.region,
-        station_id=talent.station_id,
-        station_chosen=True,
-        stay_from=talent.stay_from,
-        stay_to=talent.stay_to,
-    )
 
 
 async def edit_field(update: Update, context: BotContext) -> int:
@@ -590,18 +521,6 @@ async def advance(update: Update, context: BotContext, step: Step) -> int:
     return await finish_edit(update, context, changes=edit_changes(form))
 
 
-def edit_changes(form: ProfileForm) -> dict[str, Any]:
-    """The columns a profile edit of ``form.editing`` changes."""
-    field = form.editing
-    if field == "expertise":
-        return {"expertise": sorted_fields(form)}
-    if field == "station":
-        return {"station_id": form.station_id}
-    if field == "stay":
-        return {"stay_from": form.stay_from, "stay_to": form.stay_to}
-    return {field: getattr(form, field)}
-
-
 async def finish_edit(
     update: Update, context: BotContext, *, changes: dict[str, Any] | None
 ) -> int:
@@ -656,8 +575,5 @@ async def on_stale_button(update: Update, context: BotContext) -> int:
 
 
 def setup(application: Application) -> None:
-    """Register /start, /profile and the dialog."""
+    """Register /start and the dialog, which also edits one profile field."""
     application.add_handler(build_conversation())
-    application.add_handler(
-        CommandHandler("profile", show_profile, filters=filters.ChatType.PRIVATE)
-    )

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings, *, port: int, host: str = "127.0.0.1") -> None:
     """Run the sandbox until interrupted."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.fakeapi import BotApiServer, FakeBotApi
     from bot.sandbox.seed import PERSONAS, seed
     from bot.sandbox.web import routes
+    from localapi import BotApiServer, FakeBotApi
 
     api = FakeBotApi(username="talentbot_sandbox")
     for persona in PERSONAS:

@@ -10,9 +10,9 @@ from typing import Any
 
 import tornado.web
 
-from bot.fakeapi import FakeBotApi
 from bot.i18n import Translator
 from bot.sandbox.seed import PERSONAS, Persona
+from localapi import FakeBotApi
 
 LINK = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")
 

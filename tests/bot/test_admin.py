@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fakeapi.chat import sent_to
+from localapi.chat import sent_to
 from storage.models import RoleName
 from tests.support.flows import add_station, register
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.fakeapi import BotApiError
+from localapi import BotApiError
 from tests.support.flows import add_station, make_coordinator, received, seed_talent
 
 WINTER = (date(2026, 11, 1), date(2027, 3, 31))

@@ -4,7 +4,7 @@ from datetime import date
 
 from telegram import Update
 
-from bot.fakeapi.chat import sent_to
+from localapi.chat import sent_to
 from tests.support.flows import add_station, register
 from tests.support.harness import ADMIN_ID
 

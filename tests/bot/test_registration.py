@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bot.fakeapi.chat import sent_to
+from localapi.chat import sent_to
 from tests.support.flows import QUESTION, STEPS, add_station, label, register, walk_to
 
 

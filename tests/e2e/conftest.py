@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import BotApiServer, FakeBotApi
-from bot.fakeapi.chat import ChatUser
+from localapi import BotApiServer, FakeBotApi
+from localapi.chat import ChatUser
 from tests.support.harness import ADMIN_ID
 
 TALENTBOT = Path(sys.executable).with_name("talentbot")

@@ -3,10 +3,10 @@
 import httpx
 import pytest
 
-from bot.fakeapi import BotApiServer, FakeBotApi
 from bot.i18n import Translator
 from bot.sandbox.seed import PERSONAS
 from bot.sandbox.web import routes
+from localapi import BotApiServer, FakeBotApi
 
 
 @pytest.fixture

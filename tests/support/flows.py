@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.fakeapi.chat import ChatUser
+from localapi.chat import ChatUser
 from storage.models import RoleName, Station, StationKind, Talent
 from tests.support.harness import ADMIN_ID, START, BotHarness
 

@@ -11,11 +11,11 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.clock import FrozenClock
-from bot.fakeapi import FakeBotApi, OfflineRequest
-from bot.fakeapi.chat import ChatUser
 from bot.outbox import Outbox
 from bot.services import Services
 from bot.settings import Settings
+from localapi import FakeBotApi, OfflineRequest
+from localapi.chat import ChatUser
 
 START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 ADMIN_ID = 900_001

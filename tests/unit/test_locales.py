@@ -9,10 +9,10 @@ from bot.i18n import Html, Translator, load_catalog, placeholders, supported_loc
 from bot.services.kinds import ACTIVITY_KINDS, TOPICS
 from bot.services.profile import EXPERTISE
 from bot.settings import SUPPORTED_LOCALES
-from handlers.manage import EDITABLE as ACTIVITY_FIELDS
+from handlers.catalog import FIELDS as REWARD_FIELDS
+from handlers.manage import EDITABLE_FIELDS as ACTIVITY_FIELDS
 from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
-from handlers.rewards import FIELDS as REWARD_FIELDS
 from storage.activities import SignupOutcome
 from storage.models import ActivityStatus, RoleName, StationKind
 from storage.points import CheckinOutcome
@@ -51,8 +51,6 @@ def used_keys():
     found = set()
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
-            if "fakeapi" in path.parts:
-                continue
             for key in KEY_LITERAL.findall(path.read_text("utf-8")):
                 if key.split(".")[0] in sections:
                     found.add(key)

@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from bot.fakeapi import BotApiError
-from bot.fakeapi import validate as v
+from localapi import BotApiError
+from localapi import validate as v
 
 TEXT_BUTTONS = (
     "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
@@ -334,7 +334,7 @@ def test_command_count_scope_and_language():
 
 
 def test_button_field_lists_match_the_packaged_api_description():
-    spec = json.loads(resources.files("bot.fakeapi").joinpath("api.json").read_text("utf-8"))
+    spec = json.loads(resources.files("localapi").joinpath("api.json").read_text("utf-8"))
     fields = {name: [f[0] for f in entry["fields"]] for name, entry in spec["types"].items()}
     inline = set(v.INLINE_BUTTON_DECORATION) | set(v.INLINE_BUTTON_ACTIONS)
     assert inline == set(fields["InlineKeyboardButton"])

@@ -1,4 +1,4 @@
-"""Run the Bot API imitation on its own: ``python -m bot.fakeapi --port 8081``.
+"""Run the Bot API imitation on its own: ``python -m localapi --port 8081``.
 
 Point a bot at the printed base_url (PTB's ``base_url``) and the printed token.
 """
@@ -30,7 +30,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     defaults = FakeBotApi()
     parser = argparse.ArgumentParser(
-        prog="python -m bot.fakeapi", description="A local imitation of Telegram's Bot API."
+        prog="python -m localapi", description="A local imitation of Telegram's Bot API."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8081, help="port to listen on (0: any)")

@@ -15,7 +15,7 @@ import tornado.netutil
 import tornado.web
 from telegram.error import Conflict, InvalidToken
 
-from bot.fakeapi import BotApiServer, FakeBotApi, OfflineRequest
+from localapi import BotApiServer, FakeBotApi, OfflineRequest
 
 USER_ID = 2002
 
@@ -28,7 +28,7 @@ def no_server_errors(caplog):
         record
         for record in caplog.get_records("call")
         if record.name in ("tornado.application", "tornado.general")
-        or (record.name.startswith("bot.fakeapi") and record.levelno >= logging.ERROR)
+        or (record.name.startswith("localapi") and record.levelno >= logging.ERROR)
     ]
     assert crashes == []
 

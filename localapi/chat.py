@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fakeapi.core import FakeBotApi
+from localapi.core import FakeBotApi
 
 Deliver = Callable[[dict], Awaitable[None]]
 _ids = itertools.count(10_001)

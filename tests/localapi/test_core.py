@@ -17,8 +17,8 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.fakeapi import BotApiError, FakeBotApi, OfflineRequest
-from bot.fakeapi.core import tiny_png
+from localapi import BotApiError, FakeBotApi, OfflineRequest
+from localapi.core import tiny_png
 
 USER_ID = 1001
 

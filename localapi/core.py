@@ -1,7 +1,7 @@
 """A local imitation of Telegram's Bot API: its state and its methods, without any transport.
 
-Tests talk to it through :class:`~bot.fakeapi.offline.OfflineRequest` (in process) or through
-:class:`~bot.fakeapi.server.BotApiServer` (real HTTP); both end in :meth:`FakeBotApi.call`.
+Tests talk to it through :class:`~localapi.offline.OfflineRequest` (in process) or through
+:class:`~localapi.server.BotApiServer` (real HTTP); both end in :meth:`FakeBotApi.call`.
 Tests play the Telegram user through the ``user_*`` methods, which queue updates exactly as
 Telegram would deliver them, and read what the bot did through ``chat_messages`` & co.
 

@@ -1,0 +1,222 @@
+"""The partner's desk: /verify and voucher links, Mark used, and /statement for settlement.
+
+Partners verify their own rewards; coordinators of the partner's station and admins may too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    filters,
+)
+
+from bot.i18n import fmt_date, fmt_datetime, fmt_number
+from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.rewards import VOUCHER_PREFIX, normalise_code, show_code
+from handlers.common import (
+    admin_only,
+    answer,
+    callback_arg,
+    edit_or_send,
+    inline,
+    int_arg,
+    refuse,
+    say,
+    send,
+)
+from handlers.context import BotContext
+from handlers.rewards import send_voucher
+from storage.models import Reward, Voucher
+
+# -- partners and coordinators at the desk ------------------------------------------------------
+
+
+async def verify_command(update: Update, context: BotContext) -> None:
+    """/verify CODE."""
+    if not (context.viewer.is_partner or context.viewer.is_coordinator):
+        await refuse(update, context)
+        return
+    await show_for_desk(update, context, " ".join(context.args or []))
+
+
+async def voucher_link(update: Update, context: BotContext) -> None:
+    """``/start v-<code>``: the desk sees it to verify; its owner just sees it."""
+    payload = (context.args or [""])[0].removeprefix(VOUCHER_PREFIX)
+    await show_for_desk(update, context, payload)
+
+
+async def show_for_desk(update: Update, context: BotContext, typed: str) -> None:
+    """The voucher with its reward and owner; Mark used for those who may."""
+    code = normalise_code(typed)
+    if code is None:
+        await say(update, context, "rewards.bad_code")
+        return
+    try:
+        voucher, reward, may = await context.services.rewards.look_up(context.viewer, code)
+    except InvalidInput as exc:
+        await say(update, context, exc.key)
+        return
+    except NotAllowed:
+        await refuse(update, context)
+        return
+    if not may:
+        await send_voucher(update, context, voucher)
+        return
+    text = await desk_text(context, voucher, reward)
+    rows = []
+    if voucher.status == "valid":
+        rows.append([(context.t("rewards.mark_used"), f"vc:use:{voucher.code}")])
+        if context.viewer.is_admin:
+            rows.append([(context.t("rewards.cancel_voucher"), f"vc:cancel:{voucher.id}")])
+    await send(update, context, text, markup=inline(rows) if rows else None)
+
+
+async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> str:
+    """What the desk needs to see."""
+    locale = context.viewer.locale
+    tz = context.services.settings.tz
+    status = context.t(f"rewards.status_{voucher.status}")
+    if voucher.status == "used" and voucher.used_at is not None:
+        # Who marked it: their name when they have a profile, else their Telegram id.
+        who = await context.services.talents.by_telegram_id(voucher.used_by or 0)
+        status = context.t(
+            "rewards.used_when",
+            when=fmt_datetime(voucher.used_at, locale, tz, style="short"),
+            by=(who.name if who and who.name else None) or voucher.used_by or "?",
+        )
+    return context.t(
+        "rewards.desk",
+        name=reward.name(locale),
+        talent=voucher.talent_name or "?",
+        code=show_code(voucher.code),
+        until=fmt_date(voucher.valid_until.astimezone(tz).date(), locale),
+        status=status,
+    )
+
+
+async def mark_used(update: Update, context: BotContext) -> None:
+    """Mark used, once; a second time says when and by whom."""
+    code = normalise_code(callback_arg(update, 2))
+    if code is None:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return
+    try:
+        outcome = await context.services.rewards.use(context.viewer, code)
+    except (NotAllowed, InvalidInput):
+        await refuse(update, context)
+        return
+    await answer(update, context.t(f"rewards.use_{outcome}"), alert=outcome != "used")
+    voucher, reward, _ = await context.services.rewards.look_up(context.viewer, code)
+    await edit_or_send(update, context, await desk_text(context, voucher, reward))
+
+
+@admin_only
+async def cancel_voucher(update: Update, context: BotContext) -> None:
+    """An admin cancels a voucher: points and stock go back."""
+    voucher_id = int_arg(update, 2) or 0
+    done = await context.services.rewards.cancel(context.viewer, voucher_id)
+    await answer(
+        update, context.t("rewards.cancelled" if done else "rewards.not_valid"), alert=True
+    )
+    voucher = await context.services.rewards.rewards.voucher_by_id(voucher_id)
+    if voucher is not None:
+        reward = await context.services.rewards.rewards.get(voucher.reward_id)
+        assert reward is not None
+        await edit_or_send(update, context, await desk_text(context, voucher, reward))
+
+
+# -- statements ---------------------------------------------------------------------------------
+
+
+async def statement_command(update: Update, context: BotContext) -> None:
+    """/statement: pick a partner (admins) and a month."""
+    stations = context.services.rewards.stations_for_statement(context.viewer)
+    if stations == []:
+        await refuse(update, context)
+        return
+    if stations is None:
+        stations = [s.id for s in await context.services.stations.list()]
+    now = context.services.clock.now().astimezone(context.services.settings.tz)
+    months = [(now.year, now.month), (now.year - (now.month == 1), (now.month - 2) % 12 + 1)]
+    rows = []
+    for station_id in stations:
+        station = await context.services.stations.get(station_id)
+        if station is None:
+            continue
+        for year, month in months:
+            rows.append(
+                [(f"{station.name(context.viewer.locale)} · {year}-{month:02d}",
+                  f"st:{station_id}:{year}:{month}")]
+            )  # fmt: skip
+    await send(update, context, context.t("rewards.statement_pick"), markup=inline(rows))
+
+
+async def statement_button(update: Update, context: BotContext) -> None:
+    """The statement as a message and a CSV file."""
+    station_id, year, month = (int_arg(update, i) or 0 for i in (1, 2, 3))
+    services = context.services
+    try:
+        rows = await services.rewards.statement(
+            context.viewer, station_id, year, max(1, min(12, month)), services.settings.tz
+        )
+    except NotAllowed:
+        await refuse(update, context)
+        return
+    await answer(update)
+    station = await services.stations.get(station_id)
+    name = station.name(context.viewer.locale) if station else "?"
+    total = sum(row["cost"] for row in rows)
+    await say(
+        update,
+        context,
+        "rewards.statement",
+        partner=name,
+        month=f"{year}-{month:02d}",
+        count=len(rows),
+        points=fmt_number(total, context.viewer.locale),
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "used_at", "reward_zh", "reward_en", "talent", "points"])
+    for row in rows:
+        writer.writerow(
+            [show_code(row["code"]), row["used_at"], row["name_zh"], row["name_en"],
+             row["talent"], row["cost"]]
+        )  # fmt: skip
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_document(
+        chat.id,
+        out.getvalue().encode("utf-8-sig"),  # the BOM lets spreadsheet programs read Chinese
+        filename=f"statement-{station_id}-{year}-{month:02d}.csv",
+    )
+
+
+def setup_deep_links(application: Application) -> None:
+    """The voucher link; before the plain /start."""
+    application.add_handler(
+        CommandHandler(
+            "start",
+            voucher_link,
+            filters=filters.ChatType.PRIVATE & filters.Regex(f"^/start {VOUCHER_PREFIX}"),
+        )
+    )
+
+
+def setup(application: Application) -> None:
+    """Register /verify, /statement and the desk's buttons."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("verify", verify_command, filters=private))
+    application.add_handler(CommandHandler("statement", statement_command, filters=private))
+    for pattern, callback in (
+        (r"^vc:use:\w+$", mark_used),
+        (r"^vc:cancel:\d+$", cancel_voucher),
+        (r"^st:\d+:\d+:\d+$", statement_button),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
