@@ -105,6 +105,20 @@ def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str = "me
     )
 
 
+# Spelled out in full, weekday included, for asking back "is that right?" about a typed date.
+_SPELLED_DAY = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMM y"}
+_SPELLED_MOMENT = {"zh": "y年M月d日 EEEE HH:mm", "en": "EEEE d MMM y, HH:mm"}
+
+
+def fmt_spelled(value: date, locale: str, tz: ZoneInfo | None = None) -> str:
+    """ "2026年12月5日 星期六 15:00" / "Saturday 5 Dec 2026, 15:00"; a date without the time."""
+    babel = _babel_locale(locale)
+    if isinstance(value, datetime):
+        pattern = _SPELLED_MOMENT.get(locale, _SPELLED_MOMENT["en"])
+        return format_datetime(value.astimezone(tz), pattern, tzinfo=tz, locale=babel)
+    return format_date(value, _SPELLED_DAY.get(locale, _SPELLED_DAY["en"]), locale=babel)
+
+
 def fmt_number(value: float | int | Decimal, locale: str) -> str:
     """A number with the locale's grouping and decimal signs."""
     return format_decimal(value, locale=_babel_locale(locale))

@@ -36,6 +36,8 @@ class ProfileForm:
     reply_keyboard: bool = False
     # A check-in code scanned before registering: the talent is checked in once registered.
     pending_checkin: str | None = None
+    # Stay dates read with a guess, shown back to the talent and stored only once confirmed.
+    pending_stay: tuple[date, date] | None = None
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from bot.services.activities import (
     CAPACITY_MAX,
     POINTS_MAX,
     ActivityDraft,
+    check_future,
     check_times,
     parse_count,
     parse_description,
@@ -41,6 +42,7 @@ from bot.services.activities import (
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.profile import EXPERTISE
+from bot.timeparse import Reading
 from handlers.activities import activity_card, tell_promoted
 from handlers.common import (
     answer,
@@ -52,6 +54,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.dates import YES, ask_back, spelled
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
 from storage.models import Activity, ActivityStatus
 
@@ -91,12 +94,18 @@ TEXT_STEPS = {
 class ActivityForm:
     """The dialog's state: the draft, the open question, and what is being edited."""
 
-    __slots__ = ("day", "draft", "editing", "editing_id", "station_fixed", "step")
+    __slots__ = (
+        "day", "day_sure", "draft", "editing", "editing_id", "pending", "station_fixed", "step",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.draft = ActivityDraft()
         self.step = 0
         self.day: str | None = None
+        # A typed day without its time: whether reading it needed a guess (a far-away date).
+        self.day_sure = True
+        # A start read with a guess, stored only once the coordinator confirms it.
+        self.pending: datetime | None = None
         self.station_fixed = False
         self.editing: str | None = None
         self.editing_id: int | None = None
@@ -145,6 +154,7 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     """Show one question of the dialog."""
     form = form_of(context)
     form.step = int(step)
+    form.pending = None  # a guess asked back belongs to the answer before this question
     t = context.t
     locale = context.viewer.locale
     rows: list[list[tuple[str, str]]] = []
@@ -302,12 +312,16 @@ async def on_text(update: Update, context: BotContext) -> int:
         elif step == Step.PLACE:
             draft.place = parse_place(text)
         elif step == Step.START:
-            return await took_start(
-                update, context, parse_start(text, tz=tz(context), now=now(context))
-            )
+            reading = parse_start(text, tz=tz(context), now=now(context))
+            if not isinstance(reading.value, datetime):  # a day without its time
+                form.day, form.day_sure = reading.value.isoformat(), reading.sure
+                return await ask(update, context, Step.START_TIME)
+            return await took_reading(update, context, step, reading)
         elif step == Step.START_TIME:
-            moment = start_on_day(form.day or "", text, tz=tz(context), now=now(context))
-            return await took_start(update, context, moment)
+            reading = start_on_day(
+                form.day or "", text, tz=tz(context), now=now(context), sure=form.day_sure
+            )
+            return await took_reading(update, context, step, reading)
         elif step == Step.END:
             assert draft.starts_at is not None
             draft.ends_at = parse_end(
@@ -322,6 +336,18 @@ async def on_text(update: Update, context: BotContext) -> int:
     except InvalidInput as exc:
         return await ask(update, context, step, note=context.t(exc.key, **exc.params))
     return await next_step(update, context, step)
+
+
+async def took_reading(
+    update: Update, context: BotContext, step: Step, reading: Reading[datetime]
+) -> int:
+    """A start read for sure is taken; one read with a guess is asked back first."""
+    form = form_of(context)
+    form.pending = None if reading.sure else reading.value
+    if form.pending is None:
+        return await took_start(update, context, reading.value)
+    await ask_back(update, context, spelled(context, reading.value), data=data(step, "sure"))
+    return step
 
 
 async def took_start(update: Update, context: BotContext, moment: datetime) -> int:
@@ -384,8 +410,16 @@ async def pressed(update: Update, context: BotContext) -> int:
             draft.kind = parse_kind(arg)
         elif action == "day" and step == Step.START and arg:
             datetime.fromisoformat(arg)  # a forged day raises ValueError below
-            form.day = arg
+            form.day, form.day_sure = arg, True
             return await ask(update, context, Step.START_TIME)
+        elif action == "sure" and step in (Step.START, Step.START_TIME) and form.pending:
+            pending, form.pending = form.pending, None
+            if arg != YES:
+                return await ask(update, context, step, note=context.t("when.again"))
+            try:
+                return await took_start(update, context, check_future(pending, now=now(context)))
+            except InvalidInput as exc:
+                return await ask(update, context, step, note=context.t(exc.key, **exc.params))
         elif action == "dur" and step == Step.END and arg and arg.isdigit():
             assert draft.starts_at is not None
             draft.ends_at = check_times(

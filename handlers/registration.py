@@ -40,6 +40,7 @@ from bot.settings import SUPPORTED_LOCALES
 from handlers.checkin import scan
 from handlers.common import Markup, answer, inline, int_arg, say, send
 from handlers.context import BotContext, ProfileForm
+from handlers.dates import YES, ask_back, spelled_range
 from handlers.home import home, language_keyboard
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
@@ -194,6 +195,7 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     """Put ``step``'s question on the screen and make it the current one."""
     form = context.form
     form.step = int(step)
+    form.pending_stay = None  # a guess asked back belongs to the answer before this question
     text, markup = await question(context, step)
     if form.reply_keyboard and step != Step.PHONE:
         # The contact keyboard stays until a message removes it, and a message carries one
@@ -376,6 +378,18 @@ async def here_now(update: Update, context: BotContext, step: Step, _: str | Non
     return await ask(update, context, Step.STAY_UNTIL)
 
 
+async def confirm_stay(update: Update, context: BotContext, step: Step, arg: str | None) -> int:
+    """Yes stores the stay dates that were read with a guess; No asks for them again."""
+    form = context.form
+    pending, form.pending_stay = form.pending_stay, None
+    if pending is None or step not in (Step.STAY, Step.STAY_UNTIL):
+        raise InvalidInput("common.stale_button")
+    if arg != YES:
+        return await ask_again(update, context, context.t("when.again"))
+    form.stay_from, form.stay_to = pending
+    return await advance(update, context, step)
+
+
 async def confirm(update: Update, context: BotContext, step: Step, _: str | None) -> int:
     """Store the registration and show the home screen."""
     form = context.form
@@ -437,6 +451,7 @@ BUTTONS = {
     "skip": skip,
     "station": choose_station,
     "now": here_now,
+    "sure": confirm_stay,
     "confirm": confirm,
 }
 
@@ -460,10 +475,15 @@ async def on_text(update: Update, context: BotContext) -> int:
             form.title = parse_title(text)
         elif step == Step.REGION:
             form.region = parse_region(text)
-        elif step == Step.STAY:
-            form.stay_from, form.stay_to = parse_stay(text, today=today(context))
-        elif step == Step.STAY_UNTIL:
-            form.stay_from, form.stay_to = parse_departure(text, today=today(context))
+        elif step in (Step.STAY, Step.STAY_UNTIL):
+            parse = parse_stay if step == Step.STAY else parse_departure
+            reading = parse(text, today=today(context))
+            form.pending_stay = None if reading.sure else reading.value
+            if form.pending_stay is not None:
+                when = spelled_range(context, *reading.value)
+                await ask_back(update, context, when, data=button_data(step, "sure"))
+                return step
+            form.stay_from, form.stay_to = reading.value
         else:
             return await ask_again(update, context, context.t("reg.use_buttons"))
     except InvalidInput as exc:

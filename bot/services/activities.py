@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE, clean_text
-from bot.timeparse import parse_clock, parse_duration, parse_moment
+from bot.timeparse import Reading, parse_duration, read_clock, read_moment
 from storage.activities import ActivityRepository, LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
 from storage.stations import StationRepository
@@ -108,22 +108,31 @@ def parse_count(text: str | None, *, maximum: int) -> int:
     return number
 
 
-def parse_start(text: str | None, *, tz: ZoneInfo, now: datetime) -> datetime:
-    """A start typed as date and time, in the future."""
-    moment = parse_moment(text or "", tz=tz, now=now)
-    if moment is None:
+def parse_start(text: str | None, *, tz: ZoneInfo, now: datetime) -> Reading[datetime | date]:
+    """A start typed as date and time, in the future; a ``date`` alone still needs its time."""
+    reading = read_moment(text or "", tz=tz, now=now)
+    if reading is None:
         raise InvalidInput("activity.bad_moment")
-    if moment <= now:
+    if isinstance(reading.value, datetime):
+        check_future(reading.value, now=now)
+    elif reading.value < now.astimezone(tz).date():
         raise InvalidInput("activity.in_past")
-    return moment
+    return reading
 
 
-def start_on_day(day: str, clock_text: str | None, *, tz: ZoneInfo, now: datetime) -> datetime:
-    """A start from a day picked with a button and a typed time of day."""
-    at = parse_clock(clock_text or "")
+def start_on_day(
+    day: str, clock_text: str | None, *, tz: ZoneInfo, now: datetime, sure: bool = True
+) -> Reading[datetime]:
+    """A start from a day (picked with a button, or typed alone) and a typed time of day."""
+    at = read_clock(clock_text or "")
     if at is None:
         raise InvalidInput("activity.bad_clock")
-    moment = datetime.combine(datetime.fromisoformat(day).date(), at, tzinfo=tz)
+    moment = datetime.combine(datetime.fromisoformat(day).date(), at.value, tzinfo=tz)
+    return Reading(check_future(moment, now=now), sure=sure and at.sure)
+
+
+def check_future(moment: datetime, *, now: datetime) -> datetime:
+    """A start that has not passed yet (checked again when a guess is confirmed)."""
     if moment <= now:
         raise InvalidInput("activity.in_past")
     return moment
@@ -136,14 +145,18 @@ def parse_end(text: str | None, *, start: datetime, tz: ZoneInfo, now: datetime)
     if duration is not None:
         end = start + duration
     else:
-        at = parse_clock(value)
+        at = read_clock(value)
         if at is not None:
-            end = datetime.combine(start.astimezone(tz).date(), at, tzinfo=tz)
+            end = datetime.combine(start.astimezone(tz).date(), at.value, tzinfo=tz)
+            if not at.sure and end - timedelta(hours=12) > start:
+                end -= timedelta(
+                    hours=12
+                )  # a bare "5点" ends at the first 5 o'clock after the start
         else:
-            moment = parse_moment(value, tz=tz, now=now)
-            if moment is None:
+            moment = read_moment(value, tz=tz, now=now)
+            if moment is None or not isinstance(moment.value, datetime):
                 raise InvalidInput("activity.bad_end")
-            end = moment
+            end = moment.value
     return check_times(start, end)
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import phonenumbers
 
 from bot.services.errors import InvalidInput
-from bot.timeparse import parse_date, parse_date_range
+from bot.timeparse import Reading, read_date, read_range
 
 # Codes are stored; labels live in the catalogs under "expertise.<code>".
 EXPERTISE = (
@@ -102,21 +102,21 @@ def check_stay(start: date, end: date, *, today: date) -> tuple[date, date]:
     return start, end
 
 
-def parse_stay(text: str | None, *, today: date) -> tuple[date, date]:
-    """Read "from … to …" typed in one message."""
+def parse_stay(text: str | None, *, today: date) -> Reading[tuple[date, date]]:
+    """Read "from … to …" typed in one message; an unsure reading is asked back."""
     if not text or len(text) > 160:
         raise InvalidInput("input.bad_stay")
-    parsed = parse_date_range(text, today=today)
-    if parsed is None:
+    reading = read_range(text, today=today)
+    if reading is None:
         raise InvalidInput("input.bad_stay")
-    return check_stay(*parsed, today=today)
+    return Reading(check_stay(*reading.value, today=today), sure=reading.sure)
 
 
-def parse_departure(text: str | None, *, today: date) -> tuple[date, date]:
-    """Read the departure date of a talent who is here now."""
+def parse_departure(text: str | None, *, today: date) -> Reading[tuple[date, date]]:
+    """Read the departure date of a talent who is here now; the stay starts today."""
     if not text:
         raise InvalidInput("input.bad_date")
-    end = parse_date(text, today=today, future=True)
-    if end is None:
+    reading = read_date(text, today=today)
+    if reading is None:
         raise InvalidInput("input.bad_date")
-    return check_stay(today, end, today=today)
+    return Reading(check_stay(today, reading.value, today=today), sure=reading.sure)

@@ -10,7 +10,7 @@ from bot.services.profile import (
     parse_phone,
     parse_stay,
 )
-from bot.timeparse import parse_date, parse_date_range
+from bot.timeparse import read_date, read_range
 
 TODAY = date(2026, 11, 26)
 
@@ -56,7 +56,8 @@ def test_expertise_needs_known_fields():
     ],
 )
 def test_stay_ranges(text, expected):
-    assert parse_stay(text, today=TODAY) == expected
+    reading = parse_stay(text, today=TODAY)
+    assert (reading.value, reading.sure) == (expected, True)
 
 
 def test_stay_errors():
@@ -69,13 +70,13 @@ def test_stay_errors():
 
 
 def test_departure_of_someone_here_now():
-    assert parse_departure("3/15", today=TODAY) == (TODAY, date(2027, 3, 15))
-    assert parse_departure("明天", today=TODAY) == (TODAY, date(2026, 11, 27))
+    assert parse_departure("3/15", today=TODAY).value == (TODAY, date(2027, 3, 15))
+    assert parse_departure("明天", today=TODAY).value == (TODAY, date(2026, 11, 27))
     assert key_of(parse_departure, "2026-11-01", today=TODAY) == "input.stay_past"
     assert key_of(parse_departure, "whenever", today=TODAY) == "input.bad_date"
 
 
 def test_date_parser_limits():
-    assert parse_date("2026-02-30", today=TODAY) is None
-    assert parse_date("", today=TODAY) is None
-    assert parse_date_range("12/1", today=TODAY) is None
+    assert read_date("2026-02-30", today=TODAY) is None
+    assert read_date("", today=TODAY) is None
+    assert read_range("12/1", today=TODAY) is None
