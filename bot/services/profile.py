@@ -48,8 +48,14 @@ def clean_text(text: str | None, *, max_len: int) -> str:
 
 
 def parse_name(text: str | None) -> str:
-    """A talent's name, as they want to be addressed."""
-    return clean_text(text, max_len=NAME_MAX)
+    """A talent's name, as they want to be addressed: it needs letters (Han characters count).
+
+    ``😀😀`` or ``？？`` would be shown to coordinators and partners as the person's name.
+    """
+    name = clean_text(text, max_len=NAME_MAX)
+    if not any(unicodedata.category(ch).startswith("L") for ch in name):
+        raise InvalidInput("input.name_needs_letters")
+    return name
 
 
 def parse_title(text: str | None) -> str:

@@ -170,6 +170,33 @@ async def test_editing_the_start_from_manage_reads_chinese(harness, hub):
     assert await stored_starts(harness) == [shanghai(12, 5, 9)]
 
 
+# -- names ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["😀😀", "...", "？？"])
+async def test_a_name_without_letters_is_refused(harness, typed):
+    alice = harness.user()
+    await walk_to(harness, alice, "name")
+    await alice.send(typed)
+    assert alice.last_text() == (
+        "A name needs letters; emoji or punctuation alone won't do.\n\nWhat is your name?"
+    )
+    await alice.send("阿卜杜拉·艾买提")
+    assert "share your phone number" in alice.last_text()
+
+
+async def test_a_name_without_letters_is_refused_in_profile_too(harness):
+    wang = harness.user("王", language="zh-hans")
+    await register(harness, wang, locale="zh")
+    await wang.send("/profile")
+    await wang.tap("姓名")
+    await wang.send("？？")
+    assert wang.last_text() == "姓名里要有文字，不能只有表情或标点符号。\n\n请问您的姓名是？"
+    assert (await harness.services.talents.by_telegram_id(wang.id)).name == "Wang Li"
+    await wang.send("阿卜杜拉·艾买提")
+    assert (await harness.services.talents.by_telegram_id(wang.id)).name == "阿卜杜拉·艾买提"
+
+
 async def test_a_guess_is_forgotten_once_another_question_is_shown(harness, hub):
     coordinator = await make_coordinator(harness, hub)
     await write_activity_until_start(harness, coordinator, "en")

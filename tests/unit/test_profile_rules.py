@@ -31,6 +31,16 @@ def test_names_are_cleaned_and_bounded():
     assert key_of(parse_name, None) == "input.need_text"
 
 
+@pytest.mark.parametrize("typed", ["😀😀", "...", "？？", "!!", "👍 👍", "—", "123"])
+def test_names_need_letters(typed):
+    assert key_of(parse_name, typed) == "input.name_needs_letters"
+
+
+@pytest.mark.parametrize("typed", ["阿卜杜拉·艾买提", "王丽", "O'Brien", "Zoë", "李 😀", "Анна"])
+def test_names_with_letters_are_fine(typed):
+    assert parse_name(typed) == typed
+
+
 def test_phone_numbers():
     assert parse_phone("138 0013 8000") == "+8613800138000"
     assert parse_phone("+49 30 901820") == "+4930901820"
