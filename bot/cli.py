@@ -52,10 +52,13 @@ def sandbox(settings: Settings, *, port: int, db: str | None) -> int:
     """Run the sandbox: the bot and a web chat page, no Telegram needed."""
     from pathlib import Path
 
-    from bot.sandbox import sandbox_db, serve
+    from bot.sandbox import SandboxError, sandbox_db, serve
 
-    settings = settings.model_copy(update={"db_path": Path(db) if db else sandbox_db(settings)})
-    asyncio.run(serve(settings, port=port))
+    try:
+        asyncio.run(serve(settings, port=port, db=Path(db) if db else sandbox_db(settings)))
+    except SandboxError as exc:
+        print(f"talentbot sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
