@@ -87,6 +87,9 @@ async def running_bot(tmp_path: Path, **extra_env: str) -> AsyncIterator[LiveBot
                 await process.wait()
             output = (await process.stdout.read()).decode(errors="replace")
             live.output = output  # type: ignore[attr-defined]
+            # A webhook the bot left set keeps a delivery task; left to the garbage collector it
+            # would close its HTTP client after the event loop is gone.
+            await api.aclose()
             assert "Traceback" not in output, output
 
 

@@ -78,6 +78,10 @@ async def test_each_start_makes_a_new_secret(tmp_path, hook_env):
     secrets = []
     for _ in range(2):
         async with running_bot(tmp_path, **env) as live:
+            # Served: stopping a bot that is still starting is another matter.
+            bob = live.user("Bob")
+            await bob.send("/start")
+            await bob.expect("Privacy notice")
             (hook,) = [c for c in live.api.calls if c.method == "setWebhook"]
             secrets.append(hook.params["secret_token"])
     assert secrets[0] != secrets[1]
