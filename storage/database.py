@@ -212,7 +212,7 @@ _APPLICATION_ID_OFFSET = 68
 
 
 def application_id(path: Path) -> int | None:
-    """The ``PRAGMA application_id`` of the database file at ``path``, or None if it is none.
+    """The ``PRAGMA application_id`` of the file at ``path``; None when it is no SQLite database.
 
     Read from the file's header bytes, without SQLite: opening a database can write to it (a WAL
     file, a journal, migrations), and this is how a caller decides whether to open it at all.
