@@ -41,18 +41,21 @@ async def refusal(tmp_path: Path, db: Path, **env: str) -> str:
         cwd=tmp_path, env=clean_env(**env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    async with httpx.AsyncClient(trust_env=False, timeout=1) as http:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_TIMEOUT
-        while process.returncode is None:
-            assert loop.time() < deadline, "the sandbox neither started nor refused"
-            with contextlib.suppress(httpx.TransportError):
-                await http.get(f"http://127.0.0.1:{port}/api/links")
-                process.kill()
-                await process.wait()
-                pytest.fail(f"the sandbox started on {db}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), timeout=0.2)
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=1) as http:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + START_TIMEOUT
+            while process.returncode is None:
+                assert loop.time() < deadline, "the sandbox neither started nor refused"
+                with contextlib.suppress(httpx.TransportError):
+                    await http.get(f"http://127.0.0.1:{port}/api/links")
+                    pytest.fail(f"the sandbox started on {db}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), timeout=0.2)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     out, err = await process.communicate()
     assert process.returncode == 2, err
     assert out == b""
