@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -39,7 +40,7 @@ def run(settings: Settings) -> int:
             port=settings.webhook_port,
             url_path=_webhook_path(settings.webhook_url),
             webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
+            secret_token=webhook_secret(settings),
             allowed_updates=ALLOWED_UPDATES,
         )
     else:
@@ -51,11 +52,27 @@ def sandbox(settings: Settings, *, port: int, db: str | None) -> int:
     """Run the sandbox: the bot and a web chat page, no Telegram needed."""
     from pathlib import Path
 
-    from bot.sandbox import sandbox_db, serve
+    from bot.sandbox import SandboxError, sandbox_db, serve
 
-    settings = settings.model_copy(update={"db_path": Path(db) if db else sandbox_db(settings)})
-    asyncio.run(serve(settings, port=port))
+    try:
+        asyncio.run(serve(settings, port=port, db=Path(db) if db else sandbox_db(settings)))
+    except SandboxError as exc:
+        print(f"talentbot sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram must send with every webhook call: the configured one, or a new one.
+
+    Without a secret anyone who can reach the webhook could post updates in an admin's name.
+    A random one, given to Telegram by the setWebhook of this start, needs no configuration and
+    changes at every start, which costs nothing because setWebhook runs at every start too.
+    """
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    log.info("TALENTBOT_WEBHOOK_SECRET is not set; using a random secret for this run")
+    return secrets.token_urlsafe(32)
 
 
 def _webhook_path(url: str) -> str:

@@ -47,8 +47,11 @@ class Settings(BaseSettings):
         default=60, ge=0, le=24 * 60, alias="TALENTBOT_CHECKIN_EARLY"
     )
     webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
-    webhook_listen: str = Field(default="0.0.0.0", alias="TALENTBOT_WEBHOOK_LISTEN")
+    # Loopback: the webhook is meant to sit behind a reverse proxy that terminates TLS; listening
+    # on every interface has to be asked for.
+    webhook_listen: str = Field(default="127.0.0.1", alias="TALENTBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")
+    # When unset, `run` makes a random one for each start (see bot.cli.webhook_secret).
     webhook_secret: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_SECRET")
 
     @field_validator("admin_ids", mode="before")
@@ -110,6 +113,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str | None) -> str | None:
+        # Telegram's own rule for setWebhook's secret_token; refused here, not at setWebhook.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

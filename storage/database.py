@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -201,6 +203,47 @@ class Transaction:
         """Run a query inside the transaction and return all rows."""
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+
+# The first 100 bytes of every SQLite file; PRAGMA application_id is the 4 bytes at offset 68.
+_HEADER_SIZE = 100
+_HEADER_MAGIC = b"SQLite format 3\x00"
+_APPLICATION_ID_OFFSET = 68
+
+
+def application_id(path: Path) -> int | None:
+    """The ``PRAGMA application_id`` of the file at ``path``; None when it is no SQLite database.
+
+    Read from the file's header bytes, without SQLite: opening a database can write to it (a WAL
+    file, a journal, migrations), and this is how a caller decides whether to open it at all.
+    Creation writes the id straight into the main file, and every later copy of the header page
+    keeps it, so the main file always holds it.
+    """
+    try:
+        with open(path, "rb") as file:
+            header = file.read(_HEADER_SIZE)
+    except OSError:
+        return None
+    if len(header) < _HEADER_SIZE or not header.startswith(_HEADER_MAGIC):
+        return None
+    offset = _APPLICATION_ID_OFFSET
+    return int.from_bytes(header[offset : offset + 4], "big", signed=True)
+
+
+def create_marked(path: Path, application_id: int) -> None:
+    """Create a new, empty database file whose header carries ``application_id``.
+
+    Raises:
+        FileExistsError: when ``path`` exists; an existing file is never marked.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: the file is claimed atomically, so this never adopts a file that appeared meanwhile.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA application_id = {int(application_id)}")
+    finally:
+        conn.close()
 
 
 def load_migrations() -> list[tuple[int, str, str]]:

@@ -1,12 +1,19 @@
-"""The sandbox's web chat: a page, and a small JSON API over the local Bot API's user side."""
+"""The sandbox's web chat: a page, and a small JSON API over the local Bot API's user side.
+
+Any web page open in the same browser can send requests to 127.0.0.1, and a page on a domain
+that resolves to 127.0.0.1 can read the answers too, so the API serves only its own page: the
+Host (and, when the browser sends one, the Origin) must be the sandbox's own address, and a POST
+must be JSON, which a foreign page cannot send without the browser asking the sandbox first.
+Files the bot sent are never served as anything a browser would run.
+"""
 
 from __future__ import annotations
 
 import json
-import mimetypes
 import re
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import tornado.web
 
@@ -15,6 +22,13 @@ from bot.sandbox.seed import PERSONAS, Persona
 from localapi import FakeBotApi
 
 LINK = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")
+# The images the page shows in place, known by their first bytes, never by a name or a claim.
+INLINE_IMAGES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
 
 
 def persona_user(persona: Persona, language: str) -> dict[str, Any]:
@@ -28,9 +42,27 @@ def persona_user(persona: Persona, language: str) -> dict[str, Any]:
 
 
 class _Base(tornado.web.RequestHandler):
-    def initialize(self, api: FakeBotApi, translator: Translator) -> None:
+    def initialize(self, api: FakeBotApi, translator: Translator, hosts: frozenset[str]) -> None:
         self.api = api
         self.translator = translator
+        self.hosts = hosts
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("X-Frame-Options", "DENY")
+
+    def prepare(self) -> None:
+        """Serve only the sandbox's own page: its Host, its Origin, JSON bodies."""
+        host = self.request.headers.get("Host", "").lower()
+        if host not in self.hosts:
+            raise tornado.web.HTTPError(403, "not this sandbox's address: %r", host)
+        origin = self.request.headers.get("Origin")
+        if origin is not None and origin.lower() != f"http://{host}":
+            raise tornado.web.HTTPError(403, "request from another site: %r", origin)
+        if self.request.method == "POST":
+            media_type = self.request.headers.get("Content-Type", "").split(";")[0]
+            if media_type.strip().lower() != "application/json":
+                raise tornado.web.HTTPError(415, "JSON expected")
 
     def persona(self, user_id: object) -> Persona:
         for persona in PERSONAS:
@@ -164,20 +196,36 @@ class SendHandler(_Base):
 
 class FileHandler(_Base):
     def get(self, file_id: str) -> None:
+        """A photo to show in place, or anything else as a download the browser only saves.
+
+        The bytes come from whoever made the file (an SVG check-in page holds an activity's
+        title), so nothing is ever served as HTML, SVG or script, whatever name is asked for.
+        """
         try:
             content = self.api.file_bytes(file_id)
         except (KeyError, ValueError):
             raise tornado.web.HTTPError(404) from None
-        name = self.get_query_argument("name", "file.png")
-        self.set_header("Content-Type", mimetypes.guess_type(name)[0] or "image/png")
-        if self.get_query_argument("download", ""):
-            self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        image = next(
+            (kind for magic, kind in INLINE_IMAGES.items() if content.startswith(magic)), None
+        )
+        self.set_header("Content-Type", image or "application/octet-stream")
+        self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        if image is None or self.get_query_argument("download", ""):
+            name = self.get_query_argument("name", "file")
+            self.set_header("Content-Disposition", _attachment(name))
         self.write(content)
 
 
-def routes(api: FakeBotApi, translator: Translator) -> list[tuple[str, type, dict]]:
-    """The page and its API, to mount next to the Bot API routes."""
-    args = {"api": api, "translator": translator}
+def _attachment(name: str) -> str:
+    """A Content-Disposition that saves the file as ``name`` (RFC 6266, with a plain fallback)."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "file"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name[:100], safe='')}"
+
+
+def routes(api: FakeBotApi, translator: Translator, *, port: int) -> list[tuple[str, type, dict]]:
+    """The page and its API, to mount next to the Bot API routes of the server on ``port``."""
+    hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+    args = {"api": api, "translator": translator, "hosts": hosts}
     return [
         (r"/", PageHandler, args),
         (r"/api/personas", PersonasHandler, args),

@@ -8,10 +8,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import httpx
 import pytest
 
 from localapi import BotApiServer, FakeBotApi
@@ -20,6 +22,7 @@ from tests.support.harness import ADMIN_ID
 
 TALENTBOT = Path(sys.executable).with_name("talentbot")
 START_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -84,6 +87,9 @@ async def running_bot(tmp_path: Path, **extra_env: str) -> AsyncIterator[LiveBot
                 await process.wait()
             output = (await process.stdout.read()).decode(errors="replace")
             live.output = output  # type: ignore[attr-defined]
+            # A webhook the bot left set keeps a delivery task; left to the garbage collector it
+            # would close its HTTP client after the event loop is gone.
+            await api.aclose()
             assert "Traceback" not in output, output
 
 
@@ -92,3 +98,68 @@ async def live_bot(tmp_path) -> AsyncIterator[LiveBot]:
     async with running_bot(tmp_path) as live:
         yield live
     assert live.process.returncode == 0, live.output  # type: ignore[attr-defined]
+
+
+@dataclass
+class LiveSandbox:
+    url: str
+    port: int
+    process: asyncio.subprocess.Process
+    log: Path
+
+    async def until(
+        self,
+        condition: Callable[[], Awaitable[T]],
+        timeout: float = 10.0,  # noqa: ASYNC109  (like FakeBotApi.wait_for)
+    ) -> T:
+        """Ask ``condition`` until it answers something truthy, failing if the sandbox exits.
+
+        The sandbox is another process, so there is no event to wait on: between two looks
+        this waits for the process to end, which is the other thing that would settle it.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (result := await condition()):
+            assert self.process.returncode is None, "the sandbox exited: " + self.log.read_text()
+            assert loop.time() < deadline, "timed out; the sandbox said: " + self.log.read_text()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.process.wait(), timeout=0.1)
+        return result
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any of the developer's talentbot settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TALENTBOT_", "TELEGRAM_"))}
+    env.update(extra)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def running_sandbox(
+    tmp_path: Path, db: Path, **extra_env: str
+) -> AsyncIterator[LiveSandbox]:
+    """``talentbot sandbox --db DB`` as a real process, yielded once its page answers."""
+    port = free_port()
+    log = tmp_path / f"sandbox-{port}.log"
+    with log.open("wb") as output:  # a file, not a pipe nobody reads that could fill up
+        process = await asyncio.create_subprocess_exec(
+            str(TALENTBOT), "sandbox", "--port", str(port), "--db", str(db),
+            cwd=tmp_path, env=clean_env(**extra_env), stdout=output, stderr=output,
+        )  # fmt: skip
+    live = LiveSandbox(url=f"http://127.0.0.1:{port}/", port=port, process=process, log=log)
+    try:
+        async with httpx.AsyncClient(base_url=live.url, trust_env=False, timeout=1) as http:
+
+            async def answers() -> bool:
+                try:
+                    return (await http.get("/api/links")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await live.until(answers, timeout=START_TIMEOUT)
+        yield live
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=20)
+        assert "Traceback" not in log.read_text(), log.read_text()

@@ -13,8 +13,8 @@ from localapi import BotApiServer, FakeBotApi
 async def page():
     api = FakeBotApi()
     server = BotApiServer(api)
-    server.add_handlers(routes(api, Translator("zh")))
     await server.start()
+    server.add_handlers(routes(api, Translator("zh"), port=server.port))
     url = f"http://127.0.0.1:{server.port}"
     async with httpx.AsyncClient(base_url=url, trust_env=False) as client:
         yield api, client
@@ -57,5 +57,6 @@ async def test_refusals(page):
     assert (await client.post("/api/send", json={"user": user, "text": "  "})).status_code == 400
     forged = {"user": user, "kind": "tap", "message_id": 99, "data": "x"}
     assert (await client.post("/api/send", json=forged)).status_code == 400
-    assert (await client.post("/api/send", content=b"[1]")).status_code == 400
+    json_list = {"content": b"[1]", "headers": {"Content-Type": "application/json"}}
+    assert (await client.post("/api/send", **json_list)).status_code == 400
     assert (await client.get("/api/file/nope")).status_code == 404

@@ -10,14 +10,12 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
-import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import running_sandbox
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -41,31 +39,8 @@ def ensure_chromium() -> str:
 
 @pytest.fixture
 async def sandbox_url(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TALENTBOT_", "TELEGRAM_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", "--port", str(port),
-        "--db", str(tmp_path / "sandbox.sqlite3"),
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-
-    def ready() -> bool:
-        try:
-            with urllib.request.urlopen(url + "api/links", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while not await asyncio.to_thread(ready):
-        assert loop.time() < deadline, "the sandbox did not start"
-        await asyncio.sleep(0.2)
-    yield url
-    process.terminate()
-    await asyncio.wait_for(process.wait(), timeout=20)
+    async with running_sandbox(tmp_path, tmp_path / "sandbox.sqlite3") as sandbox:
+        yield sandbox.url
 
 
 async def test_register_and_check_in_through_the_page(sandbox_url):

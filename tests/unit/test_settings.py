@@ -83,3 +83,18 @@ def test_two_bad_variables_are_both_named(monkeypatch):
         load_settings()
     assert "TALENTBOT_DEFAULT_LOCALE" in str(caught.value)
     assert "TALENTBOT_ADMIN_IDS" in str(caught.value)
+
+
+def test_webhook_listens_on_loopback_unless_told(monkeypatch):
+    monkeypatch.delenv("TALENTBOT_WEBHOOK_LISTEN", raising=False)
+    assert load_settings().webhook_listen == "127.0.0.1"
+    monkeypatch.setenv("TALENTBOT_WEBHOOK_LISTEN", "0.0.0.0")
+    assert load_settings().webhook_listen == "0.0.0.0"
+
+
+@pytest.mark.parametrize("secret", ["has space", "ünïcode", "x" * 257, "semi;colon"])
+def test_webhook_secret_telegram_would_refuse_is_named(monkeypatch, secret):
+    monkeypatch.setenv("TALENTBOT_WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("TALENTBOT_WEBHOOK_SECRET: use 1 to 256 characters")

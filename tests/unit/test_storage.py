@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from storage.database import Database, load_migrations
+from storage.database import Database, application_id, create_marked, load_migrations
 from storage.models import RoleName, StationKind
 from storage.roles import InvitationRepository, RedeemOutcome, RoleRepository
 from storage.stations import StationRepository
@@ -164,3 +164,29 @@ async def test_invitation_opened_by_many_at_once_grants_one_role(db):
     assert sorted(o for o, _ in outcomes).count(RedeemOutcome.GRANTED) == 1
     holders = await RoleRepository(db).holders(invitation.station_id, RoleName.COORDINATOR)
     assert len(holders) == 1
+
+
+async def test_a_marked_database_keeps_its_mark_in_the_file_through_wal_and_migrations(tmp_path):
+    path = tmp_path / "marked.sqlite3"
+    create_marked(path, 0x74627378)
+    async with Database(path) as db:
+        await TalentRepository(db).ensure(5, now=NOW)
+        # Still open: the migrations and the row sit in the WAL, the header in the file.
+        assert application_id(path) == 0x74627378
+    assert application_id(path) == 0x74627378
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x74627378
+    with pytest.raises(FileExistsError):
+        create_marked(path, 0x74627378)
+
+
+async def test_a_database_created_otherwise_is_unmarked(tmp_path):
+    async with Database(tmp_path / "plain.sqlite3"):
+        pass
+    (tmp_path / "empty").touch()
+    (tmp_path / "text").write_text("SQLite format 3 is what this file says, and nothing more")
+    assert application_id(tmp_path / "plain.sqlite3") == 0
+    assert application_id(tmp_path / "empty") is None
+    assert application_id(tmp_path / "text") is None
+    assert application_id(tmp_path / "missing") is None
+    assert application_id(tmp_path) is None
