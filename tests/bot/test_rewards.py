@@ -4,14 +4,15 @@ import asyncio
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import VOUCHER_EXPIRY_JOB
 from bot.services.rewards import CODE_ALPHABET, CODE_LENGTH, show_code
 from storage.models import RoleName
 from tests.support.flows import add_station, received, seed_talent
-from tests.support.harness import ADMIN_ID
+from tests.support.harness import ADMIN_ID, eventually
 
 REWARD = {
     "name_zh": "温泉酒店一晚",
@@ -314,3 +315,60 @@ async def test_statement_cells_never_run_as_formulas(harness, shop):
     ]
     assert {row[3] for row in rows[1:]} == {"'+SUM(1,2)"}
     assert {row[5] for row in rows[1:]} == {"50"}
+
+
+async def test_the_application_expires_vouchers_at_start_and_every_hour(harness, shop):
+    _, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 50)
+    user = harness.user("T", id=501)
+
+    async def redeem_in_chat():
+        await user.send("/rewards")
+        await user.tap(user.buttons()[0])
+        await user.tap("🎁 Redeem")
+        await user.tap("Yes, redeem")
+        [voucher, *_] = await harness.services.rewards.rewards.vouchers_of(talent.id)
+        return voucher
+
+    first = await redeem_in_chat()
+    assert await balance(harness, talent) == 0
+    job_queue = harness.app.job_queue
+    [job] = job_queue.get_jobs_by_name(VOUCHER_EXPIRY_JOB)
+    assert job.job.trigger.interval == timedelta(hours=1)
+
+    async def status(voucher):
+        return (await harness.services.rewards.rewards.voucher_by_id(voucher.id)).status
+
+    async def expired(voucher):
+        return await status(voucher) == "expired"
+
+    harness.clock.advance(timedelta(days=45))
+    assert await status(first) == "valid"
+    await job_queue.start()  # what Application.start does; the job's first run is at start
+    try:
+        await eventually(lambda: expired(first))
+        assert await balance(harness, talent) == 50
+        assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3
+        await user.send("/vouchers")
+        assert user.buttons() == [
+            f"⌛ expired · A night at the spa hotel · {show_code(first.code)}"
+        ]
+        second = await redeem_in_chat()
+        assert second.id != first.id and await balance(harness, talent) == 0
+        # An hour later the scheduler runs it again: the new voucher expires, the old one is
+        # not refunded a second time.
+        harness.clock.advance(timedelta(days=31))
+        job.job.modify(next_run_time=datetime.now(UTC))
+        await eventually(lambda: expired(second))
+    finally:
+        await job_queue.stop()
+    refunds = await harness.services.db.fetch_all(
+        "SELECT ref, delta FROM ledger WHERE kind = 'refund' ORDER BY id"
+    )
+    assert [tuple(r) for r in refunds] == [
+        (f"voucher:{first.id}", 50),
+        (f"voucher:{second.id}", 50),
+    ]
+    assert await balance(harness, talent) == 50
+    assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3
