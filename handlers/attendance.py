@@ -19,8 +19,10 @@ from telegram.ext import (
 from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
+from bot.services.profile import mask_phone
 from handlers.common import admin_only, answer, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
+from storage.models import Talent
 from storage.points import CheckinOutcome
 
 MANAGE = "mg"
@@ -81,7 +83,7 @@ async def show_attendance(update: Update, context: BotContext, activity_id: int)
         if row.walk_in:
             marks.append(t("points.walk_in"))
         if row.method == "manual":
-            marks.append(t("points.manual"))
+            marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
         lines.append(
             t(
                 "points.attendance_line",
@@ -113,13 +115,15 @@ async def attendance_button(update: Update, context: BotContext) -> None:
 
 async def begin_hours(update: Update, context: BotContext) -> int:
     """Correct one talent's hours: ask how many."""
-    attendance = await context.services.checkins.points.attendance_by_id(int_arg(update, 2) or 0)
     try:
-        if attendance is None:
-            raise NotAllowed
-        await context.services.activities.managed(context.viewer, attendance.activity_id)
+        attendance = await context.services.checkins.correctable(
+            context.viewer, int_arg(update, 2) or 0
+        )
     except NotAllowed:
         await refuse(update, context)
+        return ConversationHandler.END
+    except InvalidInput as exc:
+        await answer(update, context.t(exc.key, **exc.params), alert=True)
         return ConversationHandler.END
     await answer(update)
     context.user_data.attendance = {
@@ -136,7 +140,7 @@ async def begin_hours(update: Update, context: BotContext) -> int:
 
 
 async def begin_manual(update: Update, context: BotContext) -> int:
-    """Check in someone without their phone: ask for their name or phone."""
+    """Check in someone without their phone: ask for their name or their phone's last digits."""
     activity_id = int_arg(update, 2) or 0
     try:
         await context.services.activities.managed(context.viewer, activity_id)
@@ -208,22 +212,31 @@ async def on_text(update: Update, context: BotContext) -> int:
 
 
 async def found(update: Update, context: BotContext, query: str) -> int:
-    """Offer the talents matching a typed name or phone."""
-    query = query.strip()
-    if not query or len(query) > 64:
-        return await ask(update, context, Step.SEARCH, note=context.t("points.nobody"))
-    talents = await context.services.talents.search(query)
+    """Offer the talents matching a typed name or the last four digits of a phone."""
+    form = form_of(context)
+    try:
+        talents = await context.services.search.find(
+            context.viewer, query, activity_id=form.get("activity_id")
+        )
+    except InvalidInput as exc:
+        return await ask(update, context, Step.SEARCH, note=context.t(exc.key, **exc.params))
+    except NotAllowed:
+        context.user_data.attendance = None
+        await refuse(update, context)
+        return ConversationHandler.END
     if not talents:
         return await ask(update, context, Step.SEARCH, note=context.t("points.nobody"))
-    form = form_of(context)
-    rows = [
-        [(f"{talent.name} · {talent.region or ''}".rstrip(" ·"), f"{MANAGE}:pick:{talent.id}")]
-        for talent in talents
-    ]
+    rows = [[(found_label(talent), f"{MANAGE}:pick:{talent.id}")] for talent in talents]
     rows.append(cancel_row(context))
     form["step"] = int(Step.SEARCH)
     await send(update, context, context.t("points.pick"), markup=inline(rows))
     return Step.SEARCH
+
+
+def found_label(talent: Talent) -> str:
+    """A search result: the name, the phone masked, and the home region to tell namesakes apart."""
+    parts = [talent.name or "?", mask_phone(talent.phone), talent.region]
+    return " · ".join(part for part in parts if part)
 
 
 async def picked(update: Update, context: BotContext) -> int:
@@ -232,11 +245,12 @@ async def picked(update: Update, context: BotContext) -> int:
     talent = await context.services.talents.get(int_arg(update, 2) or 0)
     if talent is None or not talent.registered or form.get("mode") not in ("manual", "adjust"):
         return await stale(update, context)
-    await answer(update)
     if form["mode"] == "adjust":
-        if not context.viewer.is_admin:
-            await refuse(update, context)
-            return ConversationHandler.END
+        try:
+            context.services.points.check_adjustable(context.viewer, talent.id)
+        except (NotAllowed, InvalidInput) as exc:
+            return await refused(update, context, exc)
+        await answer(update)
         form.update(
             talent_id=talent.id,
             name=talent.name,
@@ -249,9 +263,9 @@ async def picked(update: Update, context: BotContext) -> int:
         result = await context.services.checkins.manual(
             context.viewer, form["activity_id"], talent.id
         )
-    except NotAllowed:
-        await refuse(update, context)
-        return ConversationHandler.END
+    except (NotAllowed, InvalidInput) as exc:
+        return await refused(update, context, exc)
+    await answer(update)
     context.user_data.attendance = None
     key = {
         CheckinOutcome.CHECKED_IN: "points.manual_done",
@@ -268,6 +282,17 @@ async def picked(update: Update, context: BotContext) -> int:
         else "",
     )
     await show_attendance(update, context, form["activity_id"])
+    return ConversationHandler.END
+
+
+async def refused(update: Update, context: BotContext, exc: Exception) -> int:
+    """End the dialog with why the pick was refused: not allowed, or the rule it breaks."""
+    context.user_data.attendance = None
+    if isinstance(exc, InvalidInput):
+        await answer(update)
+        await say(update, context, exc.key, **exc.params)
+    else:
+        await refuse(update, context)
     return ConversationHandler.END
 
 

@@ -13,6 +13,7 @@ from bot.services.messaging import BroadcastService, PreferenceService, Reminder
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
 from bot.services.rewards import RewardService
+from bot.services.search import TalentSearch
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
@@ -46,6 +47,7 @@ class Services:
     checkins: CheckinService
     points: PointsService
     rewards: RewardService
+    search: TalentSearch
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -67,6 +69,7 @@ class Services:
             reminder_offsets=settings.reminders,
         )
         points = PointsRepository(db)
+        search = TalentSearch(talents=talents, activities=activities, clock=clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -96,9 +99,11 @@ class Services:
             checkins=CheckinService(
                 points=points,
                 activities=activities,
+                search=search,
                 clock=clock,
                 early=timedelta(minutes=settings.checkin_early_minutes),
             ),
             points=PointsService(points=points, clock=clock),
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
+            search=search,
         )
