@@ -23,17 +23,21 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.messaging import Draft, check_draft
 from bot.services.profile import EXPERTISE
 from handlers.common import (
+    already_done,
     answer,
     coordinators_only,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
 )
 from handlers.context import BotContext
 from storage.models import Audience
+from storage.presses import AlreadyDone
 
 PREFIX = "bc"
 EXCERPT = 300
@@ -174,7 +178,7 @@ async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]
         presence=t("broadcast.in_city_now" if form.in_city_now else "broadcast.everyone"),
         excerpt=excerpt,
     )
-    rows = [] if count == 0 else [[(t("broadcast.send_button"), data(Step.CONFIRM, "send"))]]
+    rows = [] if count == 0 else [[(t("broadcast.send_button"), once(data(Step.CONFIRM, "send")))]]
     if count == 0:
         text = f"{text}\n\n{t('broadcast.nobody')}"
     rows.append(nav(context, Step.CONFIRM))
@@ -246,9 +250,12 @@ async def not_content(update: Update, context: BotContext) -> int:
 @coordinators_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the dialog; those of other questions are stale."""
-    await answer(update)
     form = form_of(context)
     parts = (update.callback_query.data or "").split(":")
+    if len(parts) > 2 and parts[2] == "send":
+        # Answered once it is known whether this press sent it, or was a second one.
+        return await confirm(update, context)
+    await answer(update)
     if int_arg(update, 1) != form.step or len(parts) < 3:
         return await stale(update, context)
     step, action, arg = Step(form.step), parts[2], parts[3] if len(parts) > 3 else None
@@ -266,8 +273,6 @@ async def pressed(update: Update, context: BotContext) -> int:
         if action == "presence" and step == Step.PRESENCE and arg in ("all", "now"):
             form.in_city_now = arg == "now"
             return await ask(update, context, Step.CONFIRM)
-        if action == "send" and step == Step.CONFIRM:
-            return await confirm(update, context)
     except (InvalidInput, NotAllowed):
         pass
     return await stale(update, context)
@@ -284,15 +289,31 @@ async def choose_station(update: Update, context: BotContext, station_id: int) -
     return await ask(update, context, Step.EXPERTISE)
 
 
-async def confirm(update: Update, context: BotContext) -> int:
-    """Queue the broadcast and put up its progress message."""
+async def confirm(update: Update, context: BotContext) -> int | None:
+    """Queue the broadcast, once however often Send is pressed, and put up its progress."""
     form = form_of(context)
     services = context.services
-    broadcast = await services.broadcasts.start(
-        context.viewer,
-        await audience_of(context),
-        Draft(text=form.text, entities=form.entities, photo_file_id=form.photo),
-    )
+    press = press_of(update, context, "broadcast")
+    if press is not None and await services.presses.spent(press.key):
+        # The first press may have ended the dialog already; this one only says so.
+        await already_done(update, context)
+        return None
+    try:
+        if press is None or form.step != Step.CONFIRM or int_arg(update, 1) != form.step:
+            raise InvalidInput("common.stale_button")
+        broadcast = await services.broadcasts.start(
+            context.viewer,
+            await audience_of(context),
+            Draft(text=form.text, entities=form.entities, photo_file_id=form.photo),
+            press=press,
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return None
+    except (InvalidInput, NotAllowed):
+        await answer(update)
+        return await stale(update, context)
+    await answer(update)
     context.user_data.broadcast = None
     progress = await services.broadcasts.progress(broadcast.id)
     text, markup = await progress_view(services, broadcast, progress, finished=False)

@@ -18,12 +18,16 @@ from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.rewards import VOUCHER_PREFIX, normalise_code, show_code
 from handlers.common import (
+    ONCE,
     admin_only,
+    already_done,
     answer,
     callback_arg,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
@@ -31,6 +35,7 @@ from handlers.common import (
 from handlers.context import BotContext
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
+from storage.presses import AlreadyDone
 
 # -- partners and coordinators at the desk ------------------------------------------------------
 
@@ -69,9 +74,9 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     text = await desk_text(context, voucher, reward)
     rows = []
     if voucher.status == "valid":
-        rows.append([(context.t("rewards.mark_used"), f"vc:use:{voucher.code}")])
+        rows.append([(context.t("rewards.mark_used"), once(f"vc:use:{voucher.code}"))])
         if context.viewer.is_admin:
-            rows.append([(context.t("rewards.cancel_voucher"), f"vc:cancel:{voucher.id}")])
+            rows.append([(context.t("rewards.cancel_voucher"), once(f"vc:cancel:{voucher.id}"))])
     await send(update, context, text, markup=inline(rows) if rows else None)
 
 
@@ -105,7 +110,12 @@ async def mark_used(update: Update, context: BotContext) -> None:
         await answer(update, context.t("common.stale_button"), alert=True)
         return
     try:
-        outcome = await context.services.rewards.use(context.viewer, code)
+        outcome = await context.services.rewards.use(
+            context.viewer, code, press=press_of(update, context, "use")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except (NotAllowed, InvalidInput):
         await refuse(update, context)
         return
@@ -118,7 +128,13 @@ async def mark_used(update: Update, context: BotContext) -> None:
 async def cancel_voucher(update: Update, context: BotContext) -> None:
     """An admin cancels a voucher: points and stock go back."""
     voucher_id = int_arg(update, 2) or 0
-    done = await context.services.rewards.cancel(context.viewer, voucher_id)
+    try:
+        done = await context.services.rewards.cancel(
+            context.viewer, voucher_id, press=press_of(update, context, "cancel_voucher")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     await answer(
         update, context.t("rewards.cancelled" if done else "rewards.not_valid"), alert=True
     )
@@ -213,8 +229,8 @@ def setup(application: Application) -> None:
     application.add_handler(CommandHandler("verify", verify_command, filters=private))
     application.add_handler(CommandHandler("statement", statement_command, filters=private))
     for pattern, callback in (
-        (r"^vc:use:\w+$", mark_used),
-        (r"^vc:cancel:\d+$", cancel_voucher),
+        (rf"^vc:use:\w+:{ONCE}$", mark_used),
+        (rf"^vc:cancel:\d+:{ONCE}$", cancel_voucher),
         (r"^st:\d+:\d+:\d+$", statement_button),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

@@ -20,17 +20,22 @@ from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from handlers.activities import activity_card
 from handlers.common import (
+    ONCE,
+    already_done,
     answer,
     coordinators_only,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
 )
 from handlers.context import BotContext
 from storage.models import Activity, ActivityStatus
+from storage.presses import AlreadyDone, Press
 
 MANAGE = "mg"
 # Fields a coordinator can change after an activity is created.
@@ -43,13 +48,22 @@ def now(context: BotContext) -> datetime:
     return context.services.clock.now()
 
 
-async def publish_and_reply(update: Update, context: BotContext, activity_id: int) -> None:
+async def publish_and_reply(
+    update: Update, context: BotContext, activity_id: int, *, press: Press | None = None
+) -> None:
     """Publish, and say how many talents it is announced to (or why it cannot be)."""
     try:
-        activity, told = await context.services.activities.publish(context.viewer, activity_id)
+        activity, told = await context.services.activities.publish(
+            context.viewer, activity_id, press=press
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except InvalidInput as exc:
+        await answer(update)
         await say(update, context, exc.key, **exc.params)
         return
+    await answer(update)
     await say(
         update,
         context,
@@ -105,7 +119,7 @@ async def show_managed(
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
         rows.append([(t("activity.edit"), f"{MANAGE}:fields:{activity.id}")])
         if activity.status == ActivityStatus.DRAFT:
-            rows.append([(t("activity.publish"), f"{MANAGE}:publish:{activity.id}")])
+            rows.append([(t("activity.publish"), once(f"{MANAGE}:publish:{activity.id}"))])
         rows.append([(t("activity.cancel_activity"), f"{MANAGE}:cancel:{activity.id}")])
     if activity.status == ActivityStatus.PUBLISHED:
         rows.append([(t("checkin.qr_button"), f"{MANAGE}:qr:{activity.id}")])
@@ -139,8 +153,9 @@ async def publish(update: Update, context: BotContext) -> None:
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
-    await answer(update)
-    await publish_and_reply(update, context, activity.id)
+    await publish_and_reply(
+        update, context, activity.id, press=press_of(update, context, "publish")
+    )
 
 
 async def confirm_cancel(update: Update, context: BotContext) -> None:
@@ -150,7 +165,7 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
         return
     await answer(update)
     rows = [
-        [(context.t("activity.cancel_yes"), f"{MANAGE}:really:{activity.id}")],
+        [(context.t("activity.cancel_yes"), once(f"{MANAGE}:really:{activity.id}"))],
         [(context.t("activity.cancel_no"), f"{MANAGE}:open:{activity.id}")],
     ]
     text = context.t(
@@ -164,12 +179,18 @@ async def really_cancel(update: Update, context: BotContext) -> None:
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
-    await answer(update)
     try:
-        activity, told = await context.services.activities.cancel(context.viewer, activity.id)
+        activity, told = await context.services.activities.cancel(
+            context.viewer, activity.id, press=press_of(update, context, "cancel_activity")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except InvalidInput as exc:
+        await answer(update)
         await say(update, context, exc.key, **exc.params)
         return
+    await answer(update)
     await edit_or_send(
         update,
         context,
@@ -212,6 +233,8 @@ def setup(application: Application) -> None:
         ("really", really_cancel),
         ("signups", signups),
     ):
+        # Publish and the confirmed cancel act once: their data ends with a key.
+        tail = f":{ONCE}" if action in ("publish", "really") else ""
         application.add_handler(
-            CallbackQueryHandler(callback, pattern=rf"^{MANAGE}:{action}:\d+$")
+            CallbackQueryHandler(callback, pattern=rf"^{MANAGE}:{action}:\d+{tail}$")
         )

@@ -17,16 +17,21 @@ from telegram.helpers import create_deep_linked_url
 from bot.i18n import fmt_date, fmt_number
 from bot.services.rewards import VOUCHER_PREFIX, show_code
 from handlers.common import (
+    ONCE,
+    already_done,
     answer,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
 )
 from handlers.context import BotContext
 from storage.models import Reward, Voucher
+from storage.presses import AlreadyDone
 from storage.rewards import RedeemOutcome
 
 # -- talents ------------------------------------------------------------------------------------
@@ -95,7 +100,7 @@ async def confirm_redeem(update: Update, context: BotContext) -> None:
         return
     locale = context.viewer.locale
     rows = [
-        [(context.t("rewards.confirm"), f"rw:yes:{reward.id}")],
+        [(context.t("rewards.confirm"), once(f"rw:yes:{reward.id}"))],
         [(context.t("reg.back"), f"rw:view:{reward.id}")],
     ]
     text = context.t(
@@ -110,9 +115,15 @@ async def redeem(update: Update, context: BotContext) -> None:
     if talent is None or not context.viewer.registered:
         await answer(update, context.t("profile.not_registered"), alert=True)
         return
-    await answer(update)
     services = context.services
-    outcome, voucher, balance = await services.rewards.redeem(talent.id, int_arg(update, 2) or 0)
+    try:
+        outcome, voucher, balance = await services.rewards.redeem(
+            talent.id, int_arg(update, 2) or 0, press=press_of(update, context, "redeem")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
+    await answer(update)
     locale = context.viewer.locale
     if outcome != RedeemOutcome.REDEEMED or voucher is None:
         await edit_or_send(
@@ -187,7 +198,7 @@ def setup(application: Application) -> None:
     for pattern, callback in (
         (r"^rw:view:\d+$", view_reward),
         (r"^rw:redeem:\d+$", confirm_redeem),
-        (r"^rw:yes:\d+$", redeem),
+        (rf"^rw:yes:\d+:{ONCE}$", redeem),
         (r"^vc:show:\d+$", show_voucher_button),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

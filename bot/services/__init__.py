@@ -19,6 +19,7 @@ from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
+from storage.presses import PressRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -48,6 +49,7 @@ class Services:
     points: PointsService
     rewards: RewardService
     search: TalentSearch
+    presses: PressRepository
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -106,4 +108,5 @@ class Services:
             points=PointsService(points=points, clock=clock),
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
             search=search,
+            presses=PressRepository(db),
         )

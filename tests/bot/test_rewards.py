@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import VOUCHER_EXPIRY_JOB
 from bot.services.rewards import CODE_ALPHABET, CODE_LENGTH, show_code
+from handlers.common import once
 from storage.models import RoleName
 from tests.support.flows import add_station, received, seed_talent
 from tests.support.harness import ADMIN_ID, eventually
@@ -88,7 +89,7 @@ async def test_refusals_say_which_condition_failed(harness, shop):
     assert (await harness.services.rewards.redeem(rich.id, reward.id))[0] == "limit"
     user = harness.user("Rich", id=502)
     await user.send("/rewards")
-    await user.press(f"rw:yes:{reward.id}", forge=True)
+    await user.press(once(f"rw:yes:{reward.id}"), forge=True)
     assert "You already have as many of these as one person may." in user.last_text()
     admin = await harness.services.people.viewer(ADMIN_ID, "en")
     await harness.services.rewards.edit(admin, reward.id, "stock", 0)
@@ -145,7 +146,7 @@ async def test_the_desk_verifies_once(harness, shop):
     assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
     assert f"(by {desk.id})" in desk.last_text()
     assert desk.buttons() == []
-    await desk.press(f"vc:use:{voucher.code}", forge=True)
+    await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert desk.alerts()[-1] == "This voucher was already used."
     used = await harness.services.rewards.rewards.voucher(voucher.code)
     assert (used.status, used.used_by) == ("used", desk.id)
@@ -160,7 +161,7 @@ async def test_wrong_partner_and_other_talents_are_refused(harness, shop):
     wrong = await partner_of(harness, elsewhere, name="Wrong")
     await wrong.send(f"/verify {voucher.code}")
     assert wrong.last_text() == "Sorry, you are not allowed to do that."
-    await wrong.press(f"vc:use:{voucher.code}", forge=True)
+    await wrong.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert wrong.alerts()[-1] == "Sorry, you are not allowed to do that."
     stranger = await seed_talent(harness, 502)
     user = harness.user("Stranger", id=stranger.telegram_id)
@@ -187,7 +188,7 @@ async def test_expiry_and_cancel_refund_exactly_once(harness, shop):
     await admin.send(f"/verify {cancelled.code}")
     await admin.tap("❌ Cancel voucher (refund)")
     assert admin.alerts()[-1] == "Cancelled; the points and the stock are back."
-    await admin.press(f"vc:cancel:{cancelled.id}", forge=True)
+    await admin.press(once(f"vc:cancel:{cancelled.id}"), forge=True)
     assert admin.alerts()[-1] == "Only a valid voucher can be cancelled."
     harness.clock.advance(timedelta(days=31))
     assert await harness.services.rewards.expire_due() == 1
@@ -256,7 +257,7 @@ async def test_catalog_is_admins_only(harness, shop):
             "adm:rwadd",
             f"adm:rwedit:{reward.id}:cost",
             f"adm:rwtoggle:{reward.id}",
-            "vc:cancel:1",
+            once("vc:cancel:1"),
         ):
             await user.press(data, forge=True)
             assert user.alerts()[-1] == "Sorry, you are not allowed to do that.", data
