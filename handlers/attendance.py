@@ -20,13 +20,26 @@ from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from bot.services.profile import mask_phone
-from handlers.common import admin_only, answer, inline, int_arg, refuse, say, send
+from handlers.common import (
+    admin_only,
+    answer,
+    callback_arg,
+    edit_or_send,
+    inline,
+    int_arg,
+    refuse,
+    say,
+    send,
+)
 from handlers.context import BotContext
-from storage.models import Talent
+from handlers.paging import page_arg, pager, paginate, text_budget
+from storage.models import Attendance, Talent
 from storage.points import CheckinOutcome
 
 MANAGE = "mg"
 ADMIN = "adm"
+# A line and a button per person: 20 fit a phone's screen and Telegram's limits.
+ATTENDANCE_PER_PAGE = 20
 
 
 class Step(IntEnum):
@@ -69,37 +82,54 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
 # -- the attendance list ----------------------------------------------------------------------
 
 
-async def show_attendance(update: Update, context: BotContext, activity_id: int) -> None:
-    """Who checked in, with hours; a button to correct each, and one for manual check-in."""
+def attendance_line(context: BotContext, row: Attendance) -> str:
+    """One person who checked in: hours, and whether they walked in or were checked in by hand."""
+    t = context.t
+    marks = []
+    if row.walk_in:
+        marks.append(t("points.walk_in"))
+    if row.method == "manual":
+        marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
+    return t(
+        "points.attendance_line",
+        name=row.name or "?",
+        hours=fmt_number(row.current_hours, context.viewer.locale),
+        marks=" · ".join(marks),
+    ).rstrip(" ·")
+
+
+async def show_attendance(
+    update: Update, context: BotContext, activity_id: int, *, page: int = 0, edit: bool = False
+) -> None:
+    """Who checked in, with hours, a page at a time; a button to correct each person's hours,
+    and one for manual check-in on every page."""
     services = context.services
     activity = await services.activities.activities.get(activity_id)
     assert activity is not None
     rows = await services.checkins.points.attendance(activity_id)
     t = context.t
-    lines = [t("points.attendance_title", title=activity.title, count=len(rows))]
-    buttons = []
-    for row in rows:
-        marks = []
-        if row.walk_in:
-            marks.append(t("points.walk_in"))
-        if row.method == "manual":
-            marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
-        lines.append(
-            t(
-                "points.attendance_line",
-                name=row.name or "?",
-                hours=fmt_number(row.current_hours, context.viewer.locale),
-                marks=" · ".join(marks),
-            ).rstrip(" ·")
-        )
-        buttons.append([(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")])
+    title = t("points.attendance_title", title=activity.title, count=len(rows))
+    shown = paginate(
+        rows,
+        page,
+        per_page=ATTENDANCE_PER_PAGE,
+        line=lambda row: attendance_line(context, row),
+        budget=text_budget(title),
+    )
+    lines = [title, *(attendance_line(context, row) for row in shown.items)]
+    buttons = [[(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")] for row in shown.items]
+    turn = lambda n: f"{MANAGE}:att:{activity_id}:{n}"  # noqa: E731
+    buttons.append(pager(context, shown.number, shown.count, turn))
     buttons.append([(t("points.manual_button"), f"{MANAGE}:man:{activity_id}")])
     buttons.append([(t("reg.back"), f"{MANAGE}:open:{activity_id}")])
-    await send(update, context, "\n".join(lines), markup=inline(buttons))
+    if edit:
+        await edit_or_send(update, context, "\n".join(lines), markup=inline(buttons))
+    else:
+        await send(update, context, "\n".join(lines), markup=inline(buttons))
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:
-    """The Attendance button of an activity's card."""
+    """The Attendance button of an activity's card, and its pages."""
     activity_id = int_arg(update, 2) or 0
     try:
         await context.services.activities.managed(context.viewer, activity_id)
@@ -107,7 +137,8 @@ async def attendance_button(update: Update, context: BotContext) -> None:
         await refuse(update, context)
         return
     await answer(update)
-    await show_attendance(update, context, activity_id)
+    page = callback_arg(update, 3)
+    await show_attendance(update, context, activity_id, page=page_arg(page), edit=page is not None)
 
 
 # -- hours corrections ------------------------------------------------------------------------
@@ -352,5 +383,5 @@ def setup(application: Application) -> None:
         )
     application.add_handler(conversation)
     application.add_handler(
-        CallbackQueryHandler(attendance_button, pattern=rf"^{MANAGE}:att:\d+$")
+        CallbackQueryHandler(attendance_button, pattern=rf"^{MANAGE}:att:\d+(:\d+)?$")
     )

@@ -36,6 +36,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, station_rows
 from storage.models import Audience
 from storage.presses import AlreadyDone
 
@@ -101,8 +102,16 @@ def previous(form: BroadcastForm, step: Step) -> Step | None:
     return Step(step - 1)
 
 
-async def ask(update: Update, context: BotContext, step: Step, *, note: str | None = None) -> int:
-    """Show one question of the dialog."""
+async def ask(
+    update: Update,
+    context: BotContext,
+    step: Step,
+    *,
+    note: str | None = None,
+    page: int = 0,
+    edit: bool = False,
+) -> int:
+    """Show one question of the dialog (``page``: of the stations; ``edit``: in place)."""
     form = form_of(context)
     form.step = int(step)
     t = context.t
@@ -113,7 +122,13 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         stations = [
             s for s in await context.services.stations.list() if allowed is None or s.id in allowed
         ]
-        rows = [[(s.name(context.viewer.locale), data(step, "station", s.id))] for s in stations]
+        rows = station_rows(
+            context,
+            stations,
+            page,
+            pick=lambda station: data(step, "station", station.id),
+            turn=lambda n: data(step, "stpage", n),
+        )
         if allowed is None:
             rows.append([(t("broadcast.all_stations"), data(step, "station", 0))])
         text = t("broadcast.ask_station")
@@ -135,7 +150,10 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         text, rows = await preview(context)
     if note:
         text = f"{note}\n\n{text}"
-    await send(update, context, text, markup=inline(rows))
+    if edit:
+        await edit_or_send(update, context, text, markup=inline(rows))
+    else:
+        await send(update, context, text, markup=inline(rows))
     return step
 
 
@@ -265,6 +283,8 @@ async def pressed(update: Update, context: BotContext) -> int:
         if action == "back":
             back = previous(form, step)
             return await ask(update, context, back) if back else await cancel(update, context)
+        if action == "stpage" and step == Step.STATION:
+            return await ask(update, context, step, page=page_arg(arg), edit=True)
         if action == "station" and step == Step.STATION and arg is not None and arg.isdigit():
             return await choose_station(update, context, int(arg))
         if action == "field" and step == Step.EXPERTISE and (arg in EXPERTISE or arg == "any"):

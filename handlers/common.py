@@ -35,9 +35,13 @@ Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
 def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """An inline keyboard from rows of (label, callback data)."""
+    """An inline keyboard from rows of (label, callback data); empty rows are left out."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in rows
+            if row
+        ]
     )
 
 

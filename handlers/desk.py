@@ -33,6 +33,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
 from storage.presses import AlreadyDone
@@ -149,26 +150,34 @@ async def cancel_voucher(update: Update, context: BotContext) -> None:
 
 
 async def statement_command(update: Update, context: BotContext) -> None:
-    """/statement: pick a partner (admins) and a month."""
-    stations = context.services.rewards.stations_for_statement(context.viewer)
-    if stations == []:
+    """/statement: pick a partner (admins: any, ten a page) and a month."""
+    allowed = context.services.rewards.stations_for_statement(context.viewer)
+    if allowed == []:
         await refuse(update, context)
         return
-    if stations is None:
-        stations = [s.id for s in await context.services.stations.list()]
+    await answer(update)
+    stations = [
+        station
+        for station in await context.services.stations.list()
+        if allowed is None or station.id in allowed
+    ]
     now = context.services.clock.now().astimezone(context.services.settings.tz)
     months = [(now.year, now.month), (now.year - (now.month == 1), (now.month - 2) % 12 + 1)]
+    page = callback_arg(update, 1)
+    shown = paginate(stations, page_arg(page))
     rows = []
-    for station_id in stations:
-        station = await context.services.stations.get(station_id)
-        if station is None:
-            continue
+    for station in shown.items:
         for year, month in months:
             rows.append(
                 [(f"{station.name(context.viewer.locale)} · {year}-{month:02d}",
-                  f"st:{station_id}:{year}:{month}")]
+                  f"st:{station.id}:{year}:{month}")]
             )  # fmt: skip
-    await send(update, context, context.t("rewards.statement_pick"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"stp:{n}"))
+    text = context.t("rewards.statement_pick")
+    if page is None:
+        await send(update, context, text, markup=inline(rows))
+    else:
+        await edit_or_send(update, context, text, markup=inline(rows))
 
 
 async def statement_button(update: Update, context: BotContext) -> None:
@@ -232,5 +241,6 @@ def setup(application: Application) -> None:
         (rf"^vc:use:\w+:{ONCE}$", mark_used),
         (rf"^vc:cancel:\d+:{ONCE}$", cancel_voucher),
         (r"^st:\d+:\d+:\d+$", statement_button),
+        (r"^stp:\d+$", statement_command),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

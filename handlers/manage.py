@@ -23,6 +23,7 @@ from handlers.common import (
     ONCE,
     already_done,
     answer,
+    callback_arg,
     coordinators_only,
     edit_or_send,
     inline,
@@ -34,10 +35,12 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate, text_budget
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone, Press
 
 MANAGE = "mg"
+SIGNUPS_PER_PAGE = 30
 # Fields a coordinator can change after an activity is created.
 EDITABLE_FIELDS = (
     "kind", "title", "description", "place", "start", "end", "capacity", "points", "expertise",
@@ -78,19 +81,27 @@ async def publish_and_reply(
 
 @coordinators_only
 async def manage(update: Update, context: BotContext) -> None:
-    """List the activities of the coordinator's stations (all, for admins)."""
+    """List the activities of the coordinator's stations (all, for admins), ten a page."""
     services = context.services
     allowed = services.activities.stations_for(context.viewer)
     activities = await services.activities.activities.of_stations(allowed, since=now(context))
     if not activities:
+        await answer(update)
         await say(update, context, "activity.manage_empty")
         return
     t = context.t
+    page = callback_arg(update, 2)
+    shown = paginate(activities, page_arg(page))
     rows = [
         [(f"{t(f'activity.status_{a.status}')} · {a.title}", f"{MANAGE}:open:{a.id}")]
-        for a in activities[:30]
+        for a in shown.items
     ]
-    await send(update, context, t("activity.manage_title"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"{MANAGE}:list:{n}"))
+    if page is None:
+        await send(update, context, t("activity.manage_title"), markup=inline(rows))
+    else:
+        await answer(update)
+        await edit_or_send(update, context, t("activity.manage_title"), markup=inline(rows))
 
 
 async def open_managed(update: Update, context: BotContext) -> None:
@@ -199,32 +210,47 @@ async def really_cancel(update: Update, context: BotContext) -> None:
 
 
 async def signups(update: Update, context: BotContext) -> None:
-    """Who is going and who is waiting."""
+    """Who is going and who is waiting, a page at a time."""
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
     await answer(update)
     rows = await context.services.activities.activities.signups(activity.id)
-    going = [s.name or "?" for s in rows if s.status == "going"]
-    waiting = [s.name or "?" for s in rows if s.status == "waitlist"]
     t = context.t
-    text = t(
-        "activity.signups",
+    going = [s for s in rows if s.status == "going"]
+    waiting = [s for s in rows if s.status == "waitlist"]
+    # One list: the people going, then the waitlist numbered from 1.
+    entries = [t("activity.signup_going", name=s.name or "?") for s in going] + [
+        t("activity.signup_waiting", position=i, name=s.name or "?")
+        for i, s in enumerate(waiting, 1)
+    ]
+    title = t(
+        "activity.signups_title",
         title=activity.title,
         going=len(going),
         capacity=activity.capacity or "∞",
-        names="\n".join(f"• {name}" for name in going) or t("profile.blank"),
-        waiting="\n".join(f"{i}. {name}" for i, name in enumerate(waiting, 1))
-        or t("profile.blank"),
+        waiting=len(waiting),
     )
-    await send(
-        update, context, text, markup=inline([[(t("reg.back"), f"{MANAGE}:open:{activity.id}")]])
+    page = callback_arg(update, 3)
+    shown = paginate(
+        entries, page_arg(page), per_page=SIGNUPS_PER_PAGE, line=str, budget=text_budget(title)
     )
+    text = "\n".join([title, *shown.items]) if entries else f"{title}\n{t('profile.blank')}"
+    turn = lambda n: f"{MANAGE}:signups:{activity.id}:{n}"  # noqa: E731
+    rows_markup = [
+        pager(context, shown.number, shown.count, turn),
+        [(t("reg.back"), f"{MANAGE}:open:{activity.id}")],
+    ]
+    if page is None:
+        await send(update, context, text, markup=inline(rows_markup))
+    else:
+        await edit_or_send(update, context, text, markup=inline(rows_markup))
 
 
 def setup(application: Application) -> None:
     """Register /manage and its card's buttons."""
     application.add_handler(CommandHandler("manage", manage, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(manage, pattern=rf"^{MANAGE}:list:\d+$"))
     for action, callback in (
         ("open", open_managed),
         ("fields", choose_field),
@@ -233,8 +259,9 @@ def setup(application: Application) -> None:
         ("really", really_cancel),
         ("signups", signups),
     ):
-        # Publish and the confirmed cancel act once: their data ends with a key.
-        tail = f":{ONCE}" if action in ("publish", "really") else ""
+        # Publish and the confirmed cancel act once (their data ends with a key); the signups
+        # have pages.
+        tail = {"publish": f":{ONCE}", "really": f":{ONCE}", "signups": r"(:\d+)?"}.get(action, "")
         application.add_handler(
             CallbackQueryHandler(callback, pattern=rf"^{MANAGE}:{action}:\d+{tail}$")
         )

@@ -46,6 +46,7 @@ from handlers.common import (
     already_done,
     answer,
     coordinators_only,
+    edit_or_send,
     inline,
     int_arg,
     once,
@@ -56,6 +57,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
+from handlers.paging import page_arg, station_rows
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone
 
@@ -145,8 +147,16 @@ def nav(context: BotContext, step: Step) -> list[tuple[str, str]]:
     return row
 
 
-async def ask(update: Update, context: BotContext, step: Step, *, note: str | None = None) -> int:
-    """Show one question of the dialog."""
+async def ask(
+    update: Update,
+    context: BotContext,
+    step: Step,
+    *,
+    note: str | None = None,
+    page: int = 0,
+    edit: bool = False,
+) -> int:
+    """Show one question of the dialog (``page``: of the stations; ``edit``: in place)."""
     form = form_of(context)
     form.step = int(step)
     t = context.t
@@ -154,12 +164,16 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     rows: list[list[tuple[str, str]]] = []
     if step == Step.STATION:
         allowed = context.services.activities.stations_for(context.viewer)
-        stations = await context.services.stations.list()
-        rows = [
-            [(s.name(locale), data(step, "station", s.id))]
-            for s in stations
-            if allowed is None or s.id in allowed
+        stations = [
+            s for s in await context.services.stations.list() if allowed is None or s.id in allowed
         ]
+        rows = station_rows(
+            context,
+            stations,
+            page,
+            pick=lambda station: data(step, "station", station.id),
+            turn=lambda n: data(step, "stpage", n),
+        )
         if allowed is None:
             rows.append([(t("activity.city_wide"), data(step, "station", 0))])
         text = t("activity.ask_station")
@@ -209,7 +223,10 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     rows.append(nav(context, step))
     if note:
         text = f"{note}\n\n{text}"
-    await send(update, context, text, markup=inline(rows))
+    if edit:
+        await edit_or_send(update, context, text, markup=inline(rows))
+    else:
+        await send(update, context, text, markup=inline(rows))
     return step
 
 
@@ -387,6 +404,8 @@ async def pressed(update: Update, context: BotContext) -> int:
             if station_id and await context.services.stations.get(station_id) is None:
                 raise InvalidInput("common.stale_button")
             draft.station_id, draft.city_wide = station_id, station_id is None
+        elif action == "stpage" and step == Step.STATION:
+            return await ask(update, context, step, page=page_arg(arg), edit=True)
         elif action == "kind" and step == Step.KIND:
             draft.kind = parse_kind(arg)
         elif action == "day" and step == Step.START and arg:

@@ -20,6 +20,7 @@ from handlers.common import (
     ONCE,
     already_done,
     answer,
+    callback_arg,
     edit_or_send,
     inline,
     int_arg,
@@ -30,6 +31,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate
 from storage.models import Reward, Voucher
 from storage.presses import AlreadyDone
 from storage.rewards import RedeemOutcome
@@ -38,8 +40,10 @@ from storage.rewards import RedeemOutcome
 
 
 async def show_rewards(update: Update, context: BotContext) -> None:
-    """/rewards: the catalog with cost and stock; what the talent can afford is marked."""
+    """/rewards: the catalog with cost and stock, ten a page; what the talent can afford is
+    marked."""
     talent = context.viewer.talent
+    await answer(update)
     if talent is None or not context.viewer.registered:
         await say(update, context, "profile.not_registered")
         return
@@ -51,19 +55,21 @@ async def show_rewards(update: Update, context: BotContext) -> None:
     if not rewards:
         await say(update, context, "rewards.empty")
         return
+    page = callback_arg(update, 2)
+    shown = paginate(rewards, page_arg(page))
     rows = []
-    for reward in rewards:
+    for reward in shown.items:
         mark = "✅" if balance >= reward.cost and reward.stock else "🔒"
         rows.append(
             [(f"{mark} {reward.name(locale)} · {fmt_number(reward.cost, locale)}",
               f"rw:view:{reward.id}")]
         )  # fmt: skip
-    await send(
-        update,
-        context,
-        t("rewards.title", balance=fmt_number(balance, locale)),
-        markup=inline(rows),
-    )
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"rw:list:{n}"))
+    text = t("rewards.title", balance=fmt_number(balance, locale))
+    if page is None:
+        await send(update, context, text, markup=inline(rows))
+    else:
+        await edit_or_send(update, context, text, markup=inline(rows))
 
 
 def reward_text(context: BotContext, reward: Reward) -> str:
@@ -160,8 +166,9 @@ async def send_voucher(update: Update, context: BotContext, voucher: Voucher) ->
 
 
 async def show_vouchers(update: Update, context: BotContext) -> None:
-    """/vouchers: the talent's vouchers and their status."""
+    """/vouchers: the talent's vouchers and their status, newest first, ten a page."""
     talent = context.viewer.talent
+    await answer(update)
     if talent is None or not context.viewer.registered:
         await say(update, context, "profile.not_registered")
         return
@@ -170,13 +177,20 @@ async def show_vouchers(update: Update, context: BotContext) -> None:
         await say(update, context, "rewards.no_vouchers")
         return
     locale = context.viewer.locale
+    page = callback_arg(update, 2)
+    shown = paginate(vouchers, page_arg(page))
     rows = []
-    for voucher in vouchers:
+    for voucher in shown.items:
         reward = await context.services.rewards.rewards.get(voucher.reward_id)
         name = reward.name(locale) if reward else "?"
         status = context.t(f"rewards.status_{voucher.status}")
         rows.append([(f"{status} · {name} · {show_code(voucher.code)}", f"vc:show:{voucher.id}")])
-    await send(update, context, context.t("rewards.vouchers_title"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"vc:list:{n}"))
+    text = context.t("rewards.vouchers_title")
+    if page is None:
+        await send(update, context, text, markup=inline(rows))
+    else:
+        await edit_or_send(update, context, text, markup=inline(rows))
 
 
 async def show_voucher_button(update: Update, context: BotContext) -> None:
@@ -200,5 +214,7 @@ def setup(application: Application) -> None:
         (r"^rw:redeem:\d+$", confirm_redeem),
         (rf"^rw:yes:\d+:{ONCE}$", redeem),
         (r"^vc:show:\d+$", show_voucher_button),
+        (r"^rw:list:\d+$", show_rewards),
+        (r"^vc:list:\d+$", show_vouchers),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

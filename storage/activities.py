@@ -117,9 +117,10 @@ class ActivityRepository:
         return None if row is None else Activity(**dict(row))
 
     async def of_stations(
-        self, station_ids: list[int] | None, *, since: datetime, limit: int = 50
+        self, station_ids: list[int] | None, *, since: datetime, limit: int = -1
     ) -> list[Activity]:
-        """Activities of these stations (None: all, city-wide included) not over yet."""
+        """Activities of these stations (None: all, city-wide included) not over yet; all of
+        them unless ``limit`` says how many."""
         if station_ids is None:
             rows = await self.db.fetch_all(
                 f"{_WITH_COUNTS} WHERE a.ends_at > ? AND a.status != 'finished'"

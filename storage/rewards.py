@@ -149,7 +149,7 @@ class RewardRepository:
     async def vouchers_of(self, talent_id: int) -> list[Voucher]:
         """A talent's vouchers, newest first."""
         rows = await self.db.fetch_all(
-            f"{_VOUCHER} WHERE v.talent_id = ? ORDER BY v.id DESC LIMIT 30", (talent_id,)
+            f"{_VOUCHER} WHERE v.talent_id = ? ORDER BY v.id DESC", (talent_id,)
         )
         return [Voucher(**dict(row)) for row in rows]
 

@@ -419,7 +419,8 @@ async def test_more_places_move_the_waitlist_up_and_signups_are_listed(harness, 
     await coordinator.tap("✅ Published · Free eye clinic")
     await coordinator.tap("👥 Signups and waitlist")
     assert coordinator.last_text() == (
-        "Free eye clinic\nGoing (1 of 1):\n• Talent 501\n\nWaitlist:\n1. Talent 502\n2. Talent 503"
+        "Free eye clinic\nGoing: 1 of 1 · Waitlist: 2\n"
+        "• Talent 501\n⏳ 1. Talent 502\n⏳ 2. Talent 503"
     )
     await coordinator.tap("◀ Back")
     await coordinator.tap("✏️ Edit")
