@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import fmt_number, fmt_span
 from bot.notices import VIEW_PREFIX
 from bot.services.kinds import ACTIVITY_KINDS
-from handlers.common import answer, callback_arg, edit_or_send, inline, int_arg, say, send
+from handlers.common import answer, callback_arg, inline, int_arg, say, show
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate
 from storage.activities import LeaveOutcome, SignupOutcome
@@ -95,10 +95,7 @@ async def send_card(update: Update, context: BotContext, activity_id: int, *, ed
         else:
             rows.append([(t("activity.sign_up"), f"{PREFIX}:join:{activity.id}")])
     rows.append([(t("activity.back_to_list"), f"{PREFIX}:page:0:all")])
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def list_activities(update: Update, context: BotContext) -> None:
@@ -150,10 +147,7 @@ async def show_page(
         text = t("activity.list_title", page=page + 1, pages=pages, total=total)
     else:
         text = t("activity.list_empty")
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def view_button(update: Update, context: BotContext) -> None:
@@ -264,10 +258,7 @@ async def mine(update: Update, context: BotContext) -> None:
         lines.append(t("activity.my_line", mark=mark, title=activity.title, when=when))
         rows.append([(activity.title, f"{VIEW_PREFIX}{activity.id}")])
     rows.append(pager(context, shown.number, shown.count, lambda n: f"{PREFIX}:my:{n}"))
-    if page is None:
-        await send(update, context, "\n".join(lines), markup=inline(rows))
-    else:
-        await edit_or_send(update, context, "\n".join(lines), markup=inline(rows))
+    await show(update, context, "\n".join(lines), markup=inline(rows), edit=page is not None)
 
 
 def setup_deep_links(application: Application) -> None:

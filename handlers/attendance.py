@@ -24,12 +24,12 @@ from handlers.common import (
     admin_only,
     answer,
     callback_arg,
-    edit_or_send,
     inline,
     int_arg,
     refuse,
     say,
     send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate, text_budget
@@ -122,10 +122,7 @@ async def show_attendance(
     buttons.append(pager(context, shown.number, shown.count, turn))
     buttons.append([(t("points.manual_button"), f"{MANAGE}:man:{activity_id}")])
     buttons.append([(t("reg.back"), f"{MANAGE}:open:{activity_id}")])
-    if edit:
-        await edit_or_send(update, context, "\n".join(lines), markup=inline(buttons))
-    else:
-        await send(update, context, "\n".join(lines), markup=inline(buttons))
+    await show(update, context, "\n".join(lines), markup=inline(buttons), edit=edit)
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:

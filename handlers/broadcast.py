@@ -34,6 +34,7 @@ from handlers.common import (
     refuse,
     say,
     send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, station_rows
@@ -150,10 +151,7 @@ async def ask(
         text, rows = await preview(context)
     if note:
         text = f"{note}\n\n{text}"
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
     return step
 
 

@@ -89,6 +89,22 @@ async def edit_or_send(
     await send(update, context, text, markup=markup)
 
 
+async def show(
+    update: Update,
+    context: BotContext,
+    text: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    edit: bool,
+) -> None:
+    """Send ``text``; or, with ``edit`` (a page turned, a card refreshed), put it in place of
+    the message the pressed button sits on."""
+    if edit:
+        await edit_or_send(update, context, text, markup=markup)
+    else:
+        await send(update, context, text, markup=markup)
+
+
 async def refuse(update: Update, context: BotContext) -> None:
     """Tell the user they may not do this; nothing else happens."""
     text = context.t("common.not_allowed")

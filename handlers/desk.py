@@ -31,6 +31,7 @@ from handlers.common import (
     refuse,
     say,
     send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate
@@ -174,10 +175,7 @@ async def statement_command(update: Update, context: BotContext) -> None:
             )  # fmt: skip
     rows.append(pager(context, shown.number, shown.count, lambda n: f"stp:{n}"))
     text = context.t("rewards.statement_pick")
-    if page is None:
-        await send(update, context, text, markup=inline(rows))
-    else:
-        await edit_or_send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 async def statement_button(update: Update, context: BotContext) -> None:

@@ -32,7 +32,7 @@ from handlers.common import (
     press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate, text_budget
@@ -97,11 +97,10 @@ async def manage(update: Update, context: BotContext) -> None:
         for a in shown.items
     ]
     rows.append(pager(context, shown.number, shown.count, lambda n: f"{MANAGE}:list:{n}"))
-    if page is None:
-        await send(update, context, t("activity.manage_title"), markup=inline(rows))
-    else:
-        await answer(update)
-        await edit_or_send(update, context, t("activity.manage_title"), markup=inline(rows))
+    await answer(update)
+    await show(
+        update, context, t("activity.manage_title"), markup=inline(rows), edit=page is not None
+    )
 
 
 async def open_managed(update: Update, context: BotContext) -> None:
@@ -139,10 +138,7 @@ async def show_managed(
         rows.append([(t("points.attendance_button"), f"{MANAGE}:att:{activity.id}")])
     rows.append([(t("activity.signups_button"), f"{MANAGE}:signups:{activity.id}")])
     text = await activity_card(context, activity, manager=True)
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def choose_field(update: Update, context: BotContext) -> None:
@@ -241,10 +237,7 @@ async def signups(update: Update, context: BotContext) -> None:
         pager(context, shown.number, shown.count, turn),
         [(t("reg.back"), f"{MANAGE}:open:{activity.id}")],
     ]
-    if page is None:
-        await send(update, context, text, markup=inline(rows_markup))
-    else:
-        await edit_or_send(update, context, text, markup=inline(rows_markup))
+    await show(update, context, text, markup=inline(rows_markup), edit=page is not None)
 
 
 def setup(application: Application) -> None:

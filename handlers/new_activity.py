@@ -46,14 +46,13 @@ from handlers.common import (
     already_done,
     answer,
     coordinators_only,
-    edit_or_send,
     inline,
     int_arg,
     once,
     press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
@@ -223,10 +222,7 @@ async def ask(
     rows.append(nav(context, step))
     if note:
         text = f"{note}\n\n{text}"
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
     return step
 
 

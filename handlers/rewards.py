@@ -28,7 +28,7 @@ from handlers.common import (
     press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate
@@ -66,10 +66,7 @@ async def show_rewards(update: Update, context: BotContext) -> None:
         )  # fmt: skip
     rows.append(pager(context, shown.number, shown.count, lambda n: f"rw:list:{n}"))
     text = t("rewards.title", balance=fmt_number(balance, locale))
-    if page is None:
-        await send(update, context, text, markup=inline(rows))
-    else:
-        await edit_or_send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 def reward_text(context: BotContext, reward: Reward) -> str:
@@ -187,10 +184,7 @@ async def show_vouchers(update: Update, context: BotContext) -> None:
         rows.append([(f"{status} · {name} · {show_code(voucher.code)}", f"vc:show:{voucher.id}")])
     rows.append(pager(context, shown.number, shown.count, lambda n: f"vc:list:{n}"))
     text = context.t("rewards.vouchers_title")
-    if page is None:
-        await send(update, context, text, markup=inline(rows))
-    else:
-        await edit_or_send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 async def show_voucher_button(update: Update, context: BotContext) -> None:
