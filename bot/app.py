@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -12,6 +14,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackContext,
     Defaults,
+    JobQueue,
 )
 from telegram.request import BaseRequest
 
@@ -36,6 +39,9 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
+
+VOUCHER_EXPIRY_JOB = "voucher-expiry"
+VOUCHER_EXPIRY_INTERVAL = timedelta(hours=1)
 
 
 def build_application(
@@ -96,14 +102,43 @@ async def _post_init(application: Application) -> None:
     services.activities.tell_cancelled = notices.cancelled
     await outbox.start()
     if application.job_queue is not None:
-        # first=0: reminders that fell due while the bot was down go out at start.
-        application.job_queue.run_repeating(
+        # Reminders that fell due while the bot was down go out at start; vouchers that passed
+        # their date give their points and item back at start, then every hour.
+        at_start_and_every(
+            application.job_queue,
             _send_reminders,
-            interval=services.settings.reminder_interval,
-            first=0,
+            timedelta(seconds=services.settings.reminder_interval),
             name="reminders",
         )
+        at_start_and_every(
+            application.job_queue,
+            _expire_vouchers,
+            VOUCHER_EXPIRY_INTERVAL,
+            name=VOUCHER_EXPIRY_JOB,
+        )
     log.info("talentbot ready as @%s, database %s", application.bot.username, services.db.path)
+
+
+def at_start_and_every(
+    job_queue: JobQueue,
+    callback: Callable[[CallbackContext], Awaitable[None]],
+    interval: timedelta,
+    *,
+    name: str,
+) -> None:
+    """Run ``callback`` as soon as the job queue starts, then every ``interval``.
+
+    ``first=0`` is not enough: jobs are added here, before the scheduler starts, and a job
+    added that way gets its first run one interval after the moment it was added. So the first
+    run time is given outright, with no grace limit, so that a slow start does not skip it.
+    The scheduler keeps real time; the jobs themselves read the injectable clock.
+    """
+    job_queue.run_repeating(
+        callback,
+        interval=interval,
+        name=name,
+        job_kwargs={"next_run_time": datetime.now(UTC), "misfire_grace_time": None},
+    )
 
 
 async def _send_reminders(context: CallbackContext) -> None:
@@ -113,7 +148,9 @@ async def _send_reminders(context: CallbackContext) -> None:
 
 async def _expire_vouchers(context: CallbackContext) -> None:
     services: Services = context.application.bot_data["services"]
-    await services.rewards.expire_due()
+    expired = await services.rewards.expire_due()
+    if expired:
+        log.info("%d vouchers expired; their points and items are back", expired)
 
 
 async def _post_stop(application: Application) -> None:

@@ -11,8 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import fmt_number, fmt_span
 from bot.notices import VIEW_PREFIX
 from bot.services.kinds import ACTIVITY_KINDS
-from handlers.common import answer, edit_or_send, inline, int_arg, say, send
+from handlers.common import answer, callback_arg, inline, int_arg, say, show
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate
 from storage.activities import LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
 
@@ -94,10 +95,7 @@ async def send_card(update: Update, context: BotContext, activity_id: int, *, ed
         else:
             rows.append([(t("activity.sign_up"), f"{PREFIX}:join:{activity.id}")])
     rows.append([(t("activity.back_to_list"), f"{PREFIX}:page:0:all")])
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def list_activities(update: Update, context: BotContext) -> None:
@@ -135,13 +133,8 @@ async def show_page(
           f"{VIEW_PREFIX}{a.id}")]
         for a in activities
     ]  # fmt: skip
-    pager = []
-    if page > 0:
-        pager.append((t("activity.previous_page"), f"{PREFIX}:page:{page - 1}:{tag}"))
-    if (page + 1) * PER_PAGE < total:
-        pager.append((t("activity.next_page"), f"{PREFIX}:page:{page + 1}:{tag}"))
-    if pager:
-        rows.append(pager)
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    rows.append(pager(context, page, pages, lambda n: f"{PREFIX}:page:{n}:{tag}"))
     kinds = [("✓ " if k == kind else "") + t(f"kind.{k}") for k in ACTIVITY_KINDS]
     filters_row = [
         (label, f"{PREFIX}:page:0:{k}") for label, k in zip(kinds, ACTIVITY_KINDS, strict=True)
@@ -151,14 +144,10 @@ async def show_page(
         [(("✓ " if kind is None else "") + t("activity.all_kinds"), f"{PREFIX}:page:0:all")]
     )
     if total:
-        pages = (total + PER_PAGE - 1) // PER_PAGE
         text = t("activity.list_title", page=page + 1, pages=pages, total=total)
     else:
         text = t("activity.list_empty")
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def view_button(update: Update, context: BotContext) -> None:
@@ -239,8 +228,9 @@ async def tell_promoted(context: BotContext, talent_id: int, activity_id: int) -
 
 
 async def mine(update: Update, context: BotContext) -> None:
-    """/my: the talent's places and waitlist places."""
+    """/my: the talent's places and waitlist places, ten a page."""
     talent = context.viewer.talent
+    await answer(update)
     if not context.viewer.registered or talent is None:
         await say(update, context, "profile.not_registered")
         return
@@ -251,8 +241,10 @@ async def mine(update: Update, context: BotContext) -> None:
         return
     t = context.t
     locale = context.viewer.locale
+    page = callback_arg(update, 2)
+    shown = paginate(entries, page_arg(page))
     lines, rows = [t("activity.my_title")], []
-    for signup, activity in entries:
+    for signup, activity in shown.items:
         when = fmt_span(activity.starts_at, activity.ends_at, locale, services.settings.tz)
         if signup.status == "going":
             mark = t("activity.my_going")
@@ -265,7 +257,8 @@ async def mine(update: Update, context: BotContext) -> None:
             mark = t("activity.status_cancelled")
         lines.append(t("activity.my_line", mark=mark, title=activity.title, when=when))
         rows.append([(activity.title, f"{VIEW_PREFIX}{activity.id}")])
-    await send(update, context, "\n".join(lines), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"{PREFIX}:my:{n}"))
+    await show(update, context, "\n".join(lines), markup=inline(rows), edit=page is not None)
 
 
 def setup_deep_links(application: Application) -> None:
@@ -284,6 +277,7 @@ def setup(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("activities", list_activities, filters=private))
     application.add_handler(CommandHandler("my", mine, filters=private))
+    application.add_handler(CallbackQueryHandler(mine, pattern=rf"^{PREFIX}:my:\d+$"))
     application.add_handler(CallbackQueryHandler(view_button, pattern=rf"^{VIEW_PREFIX}\d+$"))
     application.add_handler(CallbackQueryHandler(page_button, pattern=rf"^{PREFIX}:page:\d+:\w+$"))
     application.add_handler(CallbackQueryHandler(join, pattern=rf"^{PREFIX}:(join|wait):\d+$"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 from telegram.helpers import create_deep_linked_url
 
-from bot.i18n import fmt_datetime
+from bot.i18n import Html, fmt_datetime
 from bot.services.admin import INVITATION_PREFIX
 from bot.services.errors import InvalidInput
 from handlers.common import (
@@ -32,10 +32,12 @@ from handlers.common import (
 from handlers.context import BotContext, StationForm
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
+from handlers.paging import page_arg, pager, paginate, station_rows, text_budget
 from storage.models import RoleName, Station, StationKind
 from storage.roles import RedeemOutcome
 
 PREFIX = "adm"
+STATIONS_PER_PAGE = 20  # lines of the admin menu's list of stations
 
 
 class AdminStep(IntEnum):
@@ -44,27 +46,27 @@ class AdminStep(IntEnum):
     KIND = 3
 
 
-async def menu_text(context: BotContext) -> str:
-    """The admin menu: the stations there are, and what can be done."""
+async def menu_view(context: BotContext, page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """The admin menu: the stations there are, a page at a time, and what can be done."""
     stations = await context.services.stations.list()
     locale = context.viewer.locale
+    t = context.t
     lines = [
-        context.t(
+        t(
             "admin.station_line",
             id=station.id,
             name=station.name(locale),
-            kind=context.t(f"station_kind.{station.kind}"),
+            kind=t(f"station_kind.{station.kind}"),
         )
         for station in stations
     ]
-    listing = "\n".join(lines) if lines else context.t("admin.no_stations")
-    return context.t("admin.menu", stations=listing)
-
-
-def menu_keyboard(context: BotContext):  # noqa: ANN201 - a keyboard, built for one message
-    t = context.t
-    return inline(
+    budget = text_budget(t("admin.menu", stations=""))
+    shown = paginate(lines, page, per_page=STATIONS_PER_PAGE, line=str, budget=budget)
+    # The lines are HTML already (their names escaped), so they are not escaped again.
+    listing = Html("\n".join(shown.items)) if lines else t("admin.no_stations")
+    keyboard = inline(
         [
+            pager(context, shown.number, shown.count, lambda n: f"{PREFIX}:menu:{n}"),
             [
                 (t("admin.add_station"), f"{PREFIX}:add"),
                 (t("admin.rename_station"), f"{PREFIX}:rename"),
@@ -74,13 +76,15 @@ def menu_keyboard(context: BotContext):  # noqa: ANN201 - a keyboard, built for 
             [(t("admin.rewards"), f"{PREFIX}:rewards")],
         ]
     )
+    return t("admin.menu", stations=listing), keyboard
 
 
 @admin_only
 async def show_menu(update: Update, context: BotContext) -> None:
     """Show the admin menu."""
     await answer(update)
-    await edit_or_send(update, context, await menu_text(context), markup=menu_keyboard(context))
+    text, keyboard = await menu_view(context, page_arg(callback_arg(update, 2)))
+    await edit_or_send(update, context, text, markup=keyboard)
 
 
 @admin_only
@@ -96,10 +100,13 @@ async def pick_station(update: Update, context: BotContext) -> None:
     if not stations:
         await edit_or_send(update, context, context.t("admin.no_stations_yet"))
         return
-    rows = [
-        [(station.name(context.viewer.locale), f"{PREFIX}:{action}:{station.id}")]
-        for station in stations
-    ]
+    rows = station_rows(
+        context,
+        stations,
+        page_arg(callback_arg(update, 2)),
+        pick=lambda station: f"{PREFIX}:{action}:{station.id}",
+        turn=lambda n: f"{PREFIX}:{purpose}:{n}",
+    )
     rows.append([(context.t("reg.back"), f"{PREFIX}:menu")])
     await edit_or_send(
         update, context, context.t(f"admin.pick_station_{purpose}"), markup=inline(rows)
@@ -275,7 +282,8 @@ async def choose_kind(update: Update, context: BotContext) -> int | None:
 
 async def send_menu(update: Update, context: BotContext) -> None:
     """Send the admin menu as a new message."""
-    await send(update, context, await menu_text(context), markup=menu_keyboard(context))
+    text, keyboard = await menu_view(context)
+    await send(update, context, text, markup=keyboard)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -372,9 +380,9 @@ def setup(application: Application) -> None:
                 name="admin",
             )
         )
-    application.add_handler(CallbackQueryHandler(show_menu, pattern=f"^{PREFIX}:menu$"))
+    application.add_handler(CallbackQueryHandler(show_menu, pattern=rf"^{PREFIX}:menu(:\d+)?$"))
     application.add_handler(
-        CallbackQueryHandler(pick_station, pattern=f"^{PREFIX}:(rename|invite)$")
+        CallbackQueryHandler(pick_station, pattern=rf"^{PREFIX}:(rename|invite)(:\d+)?$")
     )
     application.add_handler(CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:inv:\d+$"))
     application.add_handler(

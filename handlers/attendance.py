@@ -19,12 +19,27 @@ from telegram.ext import (
 from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
-from handlers.common import admin_only, answer, inline, int_arg, refuse, say, send
+from bot.services.profile import mask_phone
+from handlers.common import (
+    admin_only,
+    answer,
+    callback_arg,
+    inline,
+    int_arg,
+    refuse,
+    say,
+    send,
+    show,
+)
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate, text_budget
+from storage.models import Attendance, Talent
 from storage.points import CheckinOutcome
 
 MANAGE = "mg"
 ADMIN = "adm"
+# A line and a button per person: 20 fit a phone's screen and Telegram's limits.
+ATTENDANCE_PER_PAGE = 20
 
 
 class Step(IntEnum):
@@ -67,37 +82,51 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
 # -- the attendance list ----------------------------------------------------------------------
 
 
-async def show_attendance(update: Update, context: BotContext, activity_id: int) -> None:
-    """Who checked in, with hours; a button to correct each, and one for manual check-in."""
+def attendance_line(context: BotContext, row: Attendance) -> str:
+    """One person who checked in: hours, and whether they walked in or were checked in by hand."""
+    t = context.t
+    marks = []
+    if row.walk_in:
+        marks.append(t("points.walk_in"))
+    if row.method == "manual":
+        marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
+    return t(
+        "points.attendance_line",
+        name=row.name or "?",
+        hours=fmt_number(row.current_hours, context.viewer.locale),
+        marks=" · ".join(marks),
+    ).rstrip(" ·")
+
+
+async def show_attendance(
+    update: Update, context: BotContext, activity_id: int, *, page: int = 0, edit: bool = False
+) -> None:
+    """Who checked in, with hours, a page at a time; a button to correct each person's hours,
+    and one for manual check-in on every page."""
     services = context.services
     activity = await services.activities.activities.get(activity_id)
     assert activity is not None
     rows = await services.checkins.points.attendance(activity_id)
     t = context.t
-    lines = [t("points.attendance_title", title=activity.title, count=len(rows))]
-    buttons = []
-    for row in rows:
-        marks = []
-        if row.walk_in:
-            marks.append(t("points.walk_in"))
-        if row.method == "manual":
-            marks.append(t("points.manual"))
-        lines.append(
-            t(
-                "points.attendance_line",
-                name=row.name or "?",
-                hours=fmt_number(row.current_hours, context.viewer.locale),
-                marks=" · ".join(marks),
-            ).rstrip(" ·")
-        )
-        buttons.append([(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")])
+    title = t("points.attendance_title", title=activity.title, count=len(rows))
+    shown = paginate(
+        rows,
+        page,
+        per_page=ATTENDANCE_PER_PAGE,
+        line=lambda row: attendance_line(context, row),
+        budget=text_budget(title),
+    )
+    lines = [title, *(attendance_line(context, row) for row in shown.items)]
+    buttons = [[(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")] for row in shown.items]
+    turn = lambda n: f"{MANAGE}:att:{activity_id}:{n}"  # noqa: E731
+    buttons.append(pager(context, shown.number, shown.count, turn))
     buttons.append([(t("points.manual_button"), f"{MANAGE}:man:{activity_id}")])
     buttons.append([(t("reg.back"), f"{MANAGE}:open:{activity_id}")])
-    await send(update, context, "\n".join(lines), markup=inline(buttons))
+    await show(update, context, "\n".join(lines), markup=inline(buttons), edit=edit)
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:
-    """The Attendance button of an activity's card."""
+    """The Attendance button of an activity's card, and its pages."""
     activity_id = int_arg(update, 2) or 0
     try:
         await context.services.activities.managed(context.viewer, activity_id)
@@ -105,7 +134,8 @@ async def attendance_button(update: Update, context: BotContext) -> None:
         await refuse(update, context)
         return
     await answer(update)
-    await show_attendance(update, context, activity_id)
+    page = callback_arg(update, 3)
+    await show_attendance(update, context, activity_id, page=page_arg(page), edit=page is not None)
 
 
 # -- hours corrections ------------------------------------------------------------------------
@@ -113,13 +143,15 @@ async def attendance_button(update: Update, context: BotContext) -> None:
 
 async def begin_hours(update: Update, context: BotContext) -> int:
     """Correct one talent's hours: ask how many."""
-    attendance = await context.services.checkins.points.attendance_by_id(int_arg(update, 2) or 0)
     try:
-        if attendance is None:
-            raise NotAllowed
-        await context.services.activities.managed(context.viewer, attendance.activity_id)
+        attendance = await context.services.checkins.correctable(
+            context.viewer, int_arg(update, 2) or 0
+        )
     except NotAllowed:
         await refuse(update, context)
+        return ConversationHandler.END
+    except InvalidInput as exc:
+        await answer(update, context.t(exc.key, **exc.params), alert=True)
         return ConversationHandler.END
     await answer(update)
     context.user_data.attendance = {
@@ -136,7 +168,7 @@ async def begin_hours(update: Update, context: BotContext) -> int:
 
 
 async def begin_manual(update: Update, context: BotContext) -> int:
-    """Check in someone without their phone: ask for their name or phone."""
+    """Check in someone without their phone: ask for their name or their phone's last digits."""
     activity_id = int_arg(update, 2) or 0
     try:
         await context.services.activities.managed(context.viewer, activity_id)
@@ -208,22 +240,31 @@ async def on_text(update: Update, context: BotContext) -> int:
 
 
 async def found(update: Update, context: BotContext, query: str) -> int:
-    """Offer the talents matching a typed name or phone."""
-    query = query.strip()
-    if not query or len(query) > 64:
-        return await ask(update, context, Step.SEARCH, note=context.t("points.nobody"))
-    talents = await context.services.talents.search(query)
+    """Offer the talents matching a typed name or the last four digits of a phone."""
+    form = form_of(context)
+    try:
+        talents = await context.services.search.find(
+            context.viewer, query, activity_id=form.get("activity_id")
+        )
+    except InvalidInput as exc:
+        return await ask(update, context, Step.SEARCH, note=context.t(exc.key, **exc.params))
+    except NotAllowed:
+        context.user_data.attendance = None
+        await refuse(update, context)
+        return ConversationHandler.END
     if not talents:
         return await ask(update, context, Step.SEARCH, note=context.t("points.nobody"))
-    form = form_of(context)
-    rows = [
-        [(f"{talent.name} · {talent.region or ''}".rstrip(" ·"), f"{MANAGE}:pick:{talent.id}")]
-        for talent in talents
-    ]
+    rows = [[(found_label(talent), f"{MANAGE}:pick:{talent.id}")] for talent in talents]
     rows.append(cancel_row(context))
     form["step"] = int(Step.SEARCH)
     await send(update, context, context.t("points.pick"), markup=inline(rows))
     return Step.SEARCH
+
+
+def found_label(talent: Talent) -> str:
+    """A search result: the name, the phone masked, and the home region to tell namesakes apart."""
+    parts = [talent.name or "?", mask_phone(talent.phone), talent.region]
+    return " · ".join(part for part in parts if part)
 
 
 async def picked(update: Update, context: BotContext) -> int:
@@ -232,11 +273,12 @@ async def picked(update: Update, context: BotContext) -> int:
     talent = await context.services.talents.get(int_arg(update, 2) or 0)
     if talent is None or not talent.registered or form.get("mode") not in ("manual", "adjust"):
         return await stale(update, context)
-    await answer(update)
     if form["mode"] == "adjust":
-        if not context.viewer.is_admin:
-            await refuse(update, context)
-            return ConversationHandler.END
+        try:
+            context.services.points.check_adjustable(context.viewer, talent.id)
+        except (NotAllowed, InvalidInput) as exc:
+            return await refused(update, context, exc)
+        await answer(update)
         form.update(
             talent_id=talent.id,
             name=talent.name,
@@ -249,9 +291,9 @@ async def picked(update: Update, context: BotContext) -> int:
         result = await context.services.checkins.manual(
             context.viewer, form["activity_id"], talent.id
         )
-    except NotAllowed:
-        await refuse(update, context)
-        return ConversationHandler.END
+    except (NotAllowed, InvalidInput) as exc:
+        return await refused(update, context, exc)
+    await answer(update)
     context.user_data.attendance = None
     key = {
         CheckinOutcome.CHECKED_IN: "points.manual_done",
@@ -268,6 +310,17 @@ async def picked(update: Update, context: BotContext) -> int:
         else "",
     )
     await show_attendance(update, context, form["activity_id"])
+    return ConversationHandler.END
+
+
+async def refused(update: Update, context: BotContext, exc: Exception) -> int:
+    """End the dialog with why the pick was refused: not allowed, or the rule it breaks."""
+    context.user_data.attendance = None
+    if isinstance(exc, InvalidInput):
+        await answer(update)
+        await say(update, context, exc.key, **exc.params)
+    else:
+        await refuse(update, context)
     return ConversationHandler.END
 
 
@@ -327,5 +380,5 @@ def setup(application: Application) -> None:
         )
     application.add_handler(conversation)
     application.add_handler(
-        CallbackQueryHandler(attendance_button, pattern=rf"^{MANAGE}:att:\d+$")
+        CallbackQueryHandler(attendance_button, pattern=rf"^{MANAGE}:att:\d+(:\d+)?$")
     )

@@ -23,17 +23,23 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.messaging import Draft, check_draft
 from bot.services.profile import EXPERTISE
 from handlers.common import (
+    already_done,
     answer,
     coordinators_only,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
+    show,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, station_rows
 from storage.models import Audience
+from storage.presses import AlreadyDone
 
 PREFIX = "bc"
 EXCERPT = 300
@@ -97,8 +103,16 @@ def previous(form: BroadcastForm, step: Step) -> Step | None:
     return Step(step - 1)
 
 
-async def ask(update: Update, context: BotContext, step: Step, *, note: str | None = None) -> int:
-    """Show one question of the dialog."""
+async def ask(
+    update: Update,
+    context: BotContext,
+    step: Step,
+    *,
+    note: str | None = None,
+    page: int = 0,
+    edit: bool = False,
+) -> int:
+    """Show one question of the dialog (``page``: of the stations; ``edit``: in place)."""
     form = form_of(context)
     form.step = int(step)
     t = context.t
@@ -109,7 +123,13 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         stations = [
             s for s in await context.services.stations.list() if allowed is None or s.id in allowed
         ]
-        rows = [[(s.name(context.viewer.locale), data(step, "station", s.id))] for s in stations]
+        rows = station_rows(
+            context,
+            stations,
+            page,
+            pick=lambda station: data(step, "station", station.id),
+            turn=lambda n: data(step, "stpage", n),
+        )
         if allowed is None:
             rows.append([(t("broadcast.all_stations"), data(step, "station", 0))])
         text = t("broadcast.ask_station")
@@ -131,7 +151,7 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         text, rows = await preview(context)
     if note:
         text = f"{note}\n\n{text}"
-    await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
     return step
 
 
@@ -174,7 +194,7 @@ async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]
         presence=t("broadcast.in_city_now" if form.in_city_now else "broadcast.everyone"),
         excerpt=excerpt,
     )
-    rows = [] if count == 0 else [[(t("broadcast.send_button"), data(Step.CONFIRM, "send"))]]
+    rows = [] if count == 0 else [[(t("broadcast.send_button"), once(data(Step.CONFIRM, "send")))]]
     if count == 0:
         text = f"{text}\n\n{t('broadcast.nobody')}"
     rows.append(nav(context, Step.CONFIRM))
@@ -246,9 +266,12 @@ async def not_content(update: Update, context: BotContext) -> int:
 @coordinators_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the dialog; those of other questions are stale."""
-    await answer(update)
     form = form_of(context)
     parts = (update.callback_query.data or "").split(":")
+    if len(parts) > 2 and parts[2] == "send":
+        # Answered once it is known whether this press sent it, or was a second one.
+        return await confirm(update, context)
+    await answer(update)
     if int_arg(update, 1) != form.step or len(parts) < 3:
         return await stale(update, context)
     step, action, arg = Step(form.step), parts[2], parts[3] if len(parts) > 3 else None
@@ -258,6 +281,8 @@ async def pressed(update: Update, context: BotContext) -> int:
         if action == "back":
             back = previous(form, step)
             return await ask(update, context, back) if back else await cancel(update, context)
+        if action == "stpage" and step == Step.STATION:
+            return await ask(update, context, step, page=page_arg(arg), edit=True)
         if action == "station" and step == Step.STATION and arg is not None and arg.isdigit():
             return await choose_station(update, context, int(arg))
         if action == "field" and step == Step.EXPERTISE and (arg in EXPERTISE or arg == "any"):
@@ -266,8 +291,6 @@ async def pressed(update: Update, context: BotContext) -> int:
         if action == "presence" and step == Step.PRESENCE and arg in ("all", "now"):
             form.in_city_now = arg == "now"
             return await ask(update, context, Step.CONFIRM)
-        if action == "send" and step == Step.CONFIRM:
-            return await confirm(update, context)
     except (InvalidInput, NotAllowed):
         pass
     return await stale(update, context)
@@ -284,15 +307,31 @@ async def choose_station(update: Update, context: BotContext, station_id: int) -
     return await ask(update, context, Step.EXPERTISE)
 
 
-async def confirm(update: Update, context: BotContext) -> int:
-    """Queue the broadcast and put up its progress message."""
+async def confirm(update: Update, context: BotContext) -> int | None:
+    """Queue the broadcast, once however often Send is pressed, and put up its progress."""
     form = form_of(context)
     services = context.services
-    broadcast = await services.broadcasts.start(
-        context.viewer,
-        await audience_of(context),
-        Draft(text=form.text, entities=form.entities, photo_file_id=form.photo),
-    )
+    press = press_of(update, context, "broadcast")
+    if press is not None and await services.presses.spent(press.key):
+        # The first press may have ended the dialog already; this one only says so.
+        await already_done(update, context)
+        return None
+    try:
+        if press is None or form.step != Step.CONFIRM or int_arg(update, 1) != form.step:
+            raise InvalidInput("common.stale_button")
+        broadcast = await services.broadcasts.start(
+            context.viewer,
+            await audience_of(context),
+            Draft(text=form.text, entities=form.entities, photo_file_id=form.photo),
+            press=press,
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return None
+    except (InvalidInput, NotAllowed):
+        await answer(update)
+        return await stale(update, context)
+    await answer(update)
     context.user_data.broadcast = None
     progress = await services.broadcasts.progress(broadcast.id)
     text, markup = await progress_view(services, broadcast, progress, finished=False)

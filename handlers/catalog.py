@@ -28,6 +28,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate, station_rows
 from handlers.rewards import reward_text
 from storage.models import Reward
 
@@ -43,14 +44,16 @@ ASKING = 1  # the dialog has one state: the field in the form says which questio
 
 @admin_only
 async def admin_catalog(update: Update, context: BotContext) -> None:
-    """Every reward, retired ones too, and Add."""
+    """Every reward, retired ones too, ten a page, and Add."""
     await answer(update)
     rewards = await context.services.rewards.rewards.catalog(active_only=False)
     locale = context.viewer.locale
+    shown = paginate(rewards, page_arg(callback_arg(update, 2)))
     rows = [
         [(("" if r.active else "🚫 ") + f"{r.name(locale)} · {r.stock}", f"adm:rw:{r.id}")]
-        for r in rewards
+        for r in shown.items
     ]
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"adm:rewards:{n}"))
     rows.append([(context.t("rewards.add"), "adm:rwadd")])
     await edit_or_send(update, context, context.t("rewards.admin_title"), markup=inline(rows))
 
@@ -101,14 +104,21 @@ def form_of(context: BotContext) -> dict[str, Any]:
     return context.user_data.reward
 
 
-async def ask_field(update: Update, context: BotContext, *, note: str | None = None) -> int:
+async def ask_field(
+    update: Update, context: BotContext, *, note: str | None = None, page: int = 0
+) -> int:
     """Ask the open field's question."""
     form = form_of(context)
     field = form["field"]
     rows = []
     if field == "station_id":
-        for station in await context.services.stations.list():
-            rows.append([(station.name(context.viewer.locale), f"adm:rwst:{station.id}")])
+        rows = station_rows(
+            context,
+            await context.services.stations.list(),
+            page,
+            pick=lambda station: f"adm:rwst:{station.id}",
+            turn=lambda n: f"adm:rwstp:{n}",
+        )
     rows.append([(context.t("reg.cancel"), "adm:rwcancel")])
     text = context.t(f"rewards.ask_{field}")
     if note:
@@ -165,6 +175,14 @@ async def station_picked(update: Update, context: BotContext) -> int:
     if form.get("field") != "station_id" or station is None:
         return await ask_field(update, context, note=context.t("common.stale_button"))
     return await took(update, context, station.id)
+
+
+async def station_page(update: Update, context: BotContext) -> int:
+    """Another page of the partners to choose from."""
+    await answer(update)
+    if form_of(context).get("field") != "station_id":
+        return await ask_field(update, context, note=context.t("common.stale_button"))
+    return await ask_field(update, context, page=page_arg(callback_arg(update, 2)))
 
 
 async def took(update: Update, context: BotContext, value: Any) -> int:
@@ -225,6 +243,7 @@ def setup(application: Application) -> None:
                     ASKING: [
                         MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
                         CallbackQueryHandler(station_picked, pattern=r"^adm:rwst:\d+$"),
+                        CallbackQueryHandler(station_page, pattern=r"^adm:rwstp:\d+$"),
                         CallbackQueryHandler(cancel, pattern=r"^adm:rwcancel$"),
                     ]
                 },
@@ -237,7 +256,7 @@ def setup(application: Application) -> None:
             )
         )
     for pattern, callback in (
-        (r"^adm:rewards$", admin_catalog),
+        (r"^adm:rewards(:\d+)?$", admin_catalog),
         (r"^adm:rw:\d+$", admin_reward),
         (r"^adm:rwtoggle:\d+$", toggle_reward),
     ):

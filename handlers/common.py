@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -19,17 +21,27 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from handlers.context import BotContext
+from storage.presses import Press
 
 log = logging.getLogger(__name__)
+
+# A confirm button's data ends with a random key (12 bytes: 16 characters) that is spent when
+# it acts, so a double tap, or a press delivered twice, acts once. Patterns end with ONCE.
+ONCE = r"[A-Za-z0-9_-]{16}"
+_ONCE_KEY = re.compile(ONCE)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
 def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """An inline keyboard from rows of (label, callback data)."""
+    """An inline keyboard from rows of (label, callback data); empty rows are left out."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in rows
+            if row
+        ]
     )
 
 
@@ -75,6 +87,22 @@ async def edit_or_send(
                 return
             log.info("could not edit message, sending a new one: %s", exc)
     await send(update, context, text, markup=markup)
+
+
+async def show(
+    update: Update,
+    context: BotContext,
+    text: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    edit: bool,
+) -> None:
+    """Send ``text``; or, with ``edit`` (a page turned, a card refreshed), put it in place of
+    the message the pressed button sits on."""
+    if edit:
+        await edit_or_send(update, context, text, markup=markup)
+    else:
+        await send(update, context, text, markup=markup)
 
 
 async def refuse(update: Update, context: BotContext) -> None:
@@ -131,3 +159,28 @@ def int_arg(update: Update, index: int) -> int | None:
     """Like ``callback_arg`` but a non-negative integer, or None for anything else."""
     value = callback_arg(update, index)
     return int(value) if value is not None and value.isdigit() and len(value) < 12 else None
+
+
+def once(data: str) -> str:
+    """Callback data for a confirm button: ``data`` and a fresh key, so that it acts once."""
+    return f"{data}:{secrets.token_urlsafe(12)}"
+
+
+def once_key(update: Update) -> str | None:
+    """The key at the end of a pressed confirm button's data, or None."""
+    query = update.callback_query
+    if query is None or not isinstance(query.data, str):
+        return None
+    key = query.data.rsplit(":", 1)[-1]
+    return key if _ONCE_KEY.fullmatch(key) else None
+
+
+def press_of(update: Update, context: BotContext, action: str) -> Press | None:
+    """The press of a confirm button, for the service that acts once; None without a key."""
+    key = once_key(update)
+    return None if key is None else Press(key=key, action=action, by=context.viewer.telegram_id)
+
+
+async def already_done(update: Update, context: BotContext) -> None:
+    """Tell a second press of a confirm button that the first one did it; nothing changed."""
+    await answer(update, context.t("common.already_done"), alert=True)

@@ -5,9 +5,6 @@ Partners verify their own rewards; coordinators of the partner's station and adm
 
 from __future__ import annotations
 
-import csv
-import io
-
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -16,23 +13,31 @@ from telegram.ext import (
     filters,
 )
 
+from bot.exports import csv_bytes
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.rewards import VOUCHER_PREFIX, normalise_code, show_code
 from handlers.common import (
+    ONCE,
     admin_only,
+    already_done,
     answer,
     callback_arg,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
     send,
+    show,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
+from storage.presses import AlreadyDone
 
 # -- partners and coordinators at the desk ------------------------------------------------------
 
@@ -71,9 +76,9 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     text = await desk_text(context, voucher, reward)
     rows = []
     if voucher.status == "valid":
-        rows.append([(context.t("rewards.mark_used"), f"vc:use:{voucher.code}")])
+        rows.append([(context.t("rewards.mark_used"), once(f"vc:use:{voucher.code}"))])
         if context.viewer.is_admin:
-            rows.append([(context.t("rewards.cancel_voucher"), f"vc:cancel:{voucher.id}")])
+            rows.append([(context.t("rewards.cancel_voucher"), once(f"vc:cancel:{voucher.id}"))])
     await send(update, context, text, markup=inline(rows) if rows else None)
 
 
@@ -107,7 +112,12 @@ async def mark_used(update: Update, context: BotContext) -> None:
         await answer(update, context.t("common.stale_button"), alert=True)
         return
     try:
-        outcome = await context.services.rewards.use(context.viewer, code)
+        outcome = await context.services.rewards.use(
+            context.viewer, code, press=press_of(update, context, "use")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except (NotAllowed, InvalidInput):
         await refuse(update, context)
         return
@@ -120,7 +130,13 @@ async def mark_used(update: Update, context: BotContext) -> None:
 async def cancel_voucher(update: Update, context: BotContext) -> None:
     """An admin cancels a voucher: points and stock go back."""
     voucher_id = int_arg(update, 2) or 0
-    done = await context.services.rewards.cancel(context.viewer, voucher_id)
+    try:
+        done = await context.services.rewards.cancel(
+            context.viewer, voucher_id, press=press_of(update, context, "cancel_voucher")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     await answer(
         update, context.t("rewards.cancelled" if done else "rewards.not_valid"), alert=True
     )
@@ -135,26 +151,31 @@ async def cancel_voucher(update: Update, context: BotContext) -> None:
 
 
 async def statement_command(update: Update, context: BotContext) -> None:
-    """/statement: pick a partner (admins) and a month."""
-    stations = context.services.rewards.stations_for_statement(context.viewer)
-    if stations == []:
+    """/statement: pick a partner (admins: any, ten a page) and a month."""
+    allowed = context.services.rewards.stations_for_statement(context.viewer)
+    if allowed == []:
         await refuse(update, context)
         return
-    if stations is None:
-        stations = [s.id for s in await context.services.stations.list()]
+    await answer(update)
+    stations = [
+        station
+        for station in await context.services.stations.list()
+        if allowed is None or station.id in allowed
+    ]
     now = context.services.clock.now().astimezone(context.services.settings.tz)
     months = [(now.year, now.month), (now.year - (now.month == 1), (now.month - 2) % 12 + 1)]
+    page = callback_arg(update, 1)
+    shown = paginate(stations, page_arg(page))
     rows = []
-    for station_id in stations:
-        station = await context.services.stations.get(station_id)
-        if station is None:
-            continue
+    for station in shown.items:
         for year, month in months:
             rows.append(
                 [(f"{station.name(context.viewer.locale)} · {year}-{month:02d}",
-                  f"st:{station_id}:{year}:{month}")]
+                  f"st:{station.id}:{year}:{month}")]
             )  # fmt: skip
-    await send(update, context, context.t("rewards.statement_pick"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"stp:{n}"))
+    text = context.t("rewards.statement_pick")
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 async def statement_button(update: Update, context: BotContext) -> None:
@@ -181,19 +202,19 @@ async def statement_button(update: Update, context: BotContext) -> None:
         count=len(rows),
         points=fmt_number(total, context.viewer.locale),
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "used_at", "reward_zh", "reward_en", "talent", "points"])
-    for row in rows:
-        writer.writerow(
+    content = csv_bytes(
+        ["code", "used_at", "reward_zh", "reward_en", "talent", "points"],
+        (
             [show_code(row["code"]), row["used_at"], row["name_zh"], row["name_en"],
              row["talent"], row["cost"]]
-        )  # fmt: skip
+            for row in rows
+        ),
+    )  # fmt: skip
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        out.getvalue().encode("utf-8-sig"),  # the BOM lets spreadsheet programs read Chinese
+        content,
         filename=f"statement-{station_id}-{year}-{month:02d}.csv",
     )
 
@@ -215,8 +236,9 @@ def setup(application: Application) -> None:
     application.add_handler(CommandHandler("verify", verify_command, filters=private))
     application.add_handler(CommandHandler("statement", statement_command, filters=private))
     for pattern, callback in (
-        (r"^vc:use:\w+$", mark_used),
-        (r"^vc:cancel:\d+$", cancel_voucher),
+        (rf"^vc:use:\w+:{ONCE}$", mark_used),
+        (rf"^vc:cancel:\d+:{ONCE}$", cancel_voucher),
         (r"^st:\d+:\d+:\d+$", statement_button),
+        (r"^stp:\d+$", statement_command),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

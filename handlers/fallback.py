@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.common import answer, say
+from handlers.common import already_done, answer, once_key, say
 from handlers.context import BotContext
 
 
@@ -26,7 +26,14 @@ async def not_understood(update: Update, context: BotContext) -> None:
 
 
 async def expired_button(update: Update, context: BotContext) -> None:
-    """A button of a dialog that is over, or of a message from before a restart."""
+    """A button of a dialog that is over, or of a message from before a restart.
+
+    A confirm button pressed again after its dialog ended lands here: it says it was done.
+    """
+    key = once_key(update)
+    if key is not None and await context.services.presses.spent(key):
+        await already_done(update, context)
+        return
     await answer(update, context.t("common.button_expired"), alert=True)
 
 

@@ -20,19 +20,27 @@ from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from handlers.activities import activity_card
 from handlers.common import (
+    ONCE,
+    already_done,
     answer,
+    callback_arg,
     coordinators_only,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate, text_budget
 from storage.models import Activity, ActivityStatus
+from storage.presses import AlreadyDone, Press
 
 MANAGE = "mg"
+SIGNUPS_PER_PAGE = 30
 # Fields a coordinator can change after an activity is created.
 EDITABLE_FIELDS = (
     "kind", "title", "description", "place", "start", "end", "capacity", "points", "expertise",
@@ -43,13 +51,22 @@ def now(context: BotContext) -> datetime:
     return context.services.clock.now()
 
 
-async def publish_and_reply(update: Update, context: BotContext, activity_id: int) -> None:
+async def publish_and_reply(
+    update: Update, context: BotContext, activity_id: int, *, press: Press | None = None
+) -> None:
     """Publish, and say how many talents it is announced to (or why it cannot be)."""
     try:
-        activity, told = await context.services.activities.publish(context.viewer, activity_id)
+        activity, told = await context.services.activities.publish(
+            context.viewer, activity_id, press=press
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except InvalidInput as exc:
+        await answer(update)
         await say(update, context, exc.key, **exc.params)
         return
+    await answer(update)
     await say(
         update,
         context,
@@ -64,19 +81,26 @@ async def publish_and_reply(update: Update, context: BotContext, activity_id: in
 
 @coordinators_only
 async def manage(update: Update, context: BotContext) -> None:
-    """List the activities of the coordinator's stations (all, for admins)."""
+    """List the activities of the coordinator's stations (all, for admins), ten a page."""
     services = context.services
     allowed = services.activities.stations_for(context.viewer)
     activities = await services.activities.activities.of_stations(allowed, since=now(context))
     if not activities:
+        await answer(update)
         await say(update, context, "activity.manage_empty")
         return
     t = context.t
+    page = callback_arg(update, 2)
+    shown = paginate(activities, page_arg(page))
     rows = [
         [(f"{t(f'activity.status_{a.status}')} · {a.title}", f"{MANAGE}:open:{a.id}")]
-        for a in activities[:30]
+        for a in shown.items
     ]
-    await send(update, context, t("activity.manage_title"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"{MANAGE}:list:{n}"))
+    await answer(update)
+    await show(
+        update, context, t("activity.manage_title"), markup=inline(rows), edit=page is not None
+    )
 
 
 async def open_managed(update: Update, context: BotContext) -> None:
@@ -105,7 +129,7 @@ async def show_managed(
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
         rows.append([(t("activity.edit"), f"{MANAGE}:fields:{activity.id}")])
         if activity.status == ActivityStatus.DRAFT:
-            rows.append([(t("activity.publish"), f"{MANAGE}:publish:{activity.id}")])
+            rows.append([(t("activity.publish"), once(f"{MANAGE}:publish:{activity.id}"))])
         rows.append([(t("activity.cancel_activity"), f"{MANAGE}:cancel:{activity.id}")])
     if activity.status == ActivityStatus.PUBLISHED:
         rows.append([(t("checkin.qr_button"), f"{MANAGE}:qr:{activity.id}")])
@@ -114,10 +138,7 @@ async def show_managed(
         rows.append([(t("points.attendance_button"), f"{MANAGE}:att:{activity.id}")])
     rows.append([(t("activity.signups_button"), f"{MANAGE}:signups:{activity.id}")])
     text = await activity_card(context, activity, manager=True)
-    if edit:
-        await edit_or_send(update, context, text, markup=inline(rows))
-    else:
-        await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
 
 
 async def choose_field(update: Update, context: BotContext) -> None:
@@ -139,8 +160,9 @@ async def publish(update: Update, context: BotContext) -> None:
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
-    await answer(update)
-    await publish_and_reply(update, context, activity.id)
+    await publish_and_reply(
+        update, context, activity.id, press=press_of(update, context, "publish")
+    )
 
 
 async def confirm_cancel(update: Update, context: BotContext) -> None:
@@ -150,7 +172,7 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
         return
     await answer(update)
     rows = [
-        [(context.t("activity.cancel_yes"), f"{MANAGE}:really:{activity.id}")],
+        [(context.t("activity.cancel_yes"), once(f"{MANAGE}:really:{activity.id}"))],
         [(context.t("activity.cancel_no"), f"{MANAGE}:open:{activity.id}")],
     ]
     text = context.t(
@@ -164,12 +186,18 @@ async def really_cancel(update: Update, context: BotContext) -> None:
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
-    await answer(update)
     try:
-        activity, told = await context.services.activities.cancel(context.viewer, activity.id)
+        activity, told = await context.services.activities.cancel(
+            context.viewer, activity.id, press=press_of(update, context, "cancel_activity")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
     except InvalidInput as exc:
+        await answer(update)
         await say(update, context, exc.key, **exc.params)
         return
+    await answer(update)
     await edit_or_send(
         update,
         context,
@@ -178,32 +206,44 @@ async def really_cancel(update: Update, context: BotContext) -> None:
 
 
 async def signups(update: Update, context: BotContext) -> None:
-    """Who is going and who is waiting."""
+    """Who is going and who is waiting, a page at a time."""
     activity = await managed_or_refuse(update, context)
     if activity is None:
         return
     await answer(update)
     rows = await context.services.activities.activities.signups(activity.id)
-    going = [s.name or "?" for s in rows if s.status == "going"]
-    waiting = [s.name or "?" for s in rows if s.status == "waitlist"]
     t = context.t
-    text = t(
-        "activity.signups",
+    going = [s for s in rows if s.status == "going"]
+    waiting = [s for s in rows if s.status == "waitlist"]
+    # One list: the people going, then the waitlist numbered from 1.
+    entries = [t("activity.signup_going", name=s.name or "?") for s in going] + [
+        t("activity.signup_waiting", position=i, name=s.name or "?")
+        for i, s in enumerate(waiting, 1)
+    ]
+    title = t(
+        "activity.signups_title",
         title=activity.title,
         going=len(going),
         capacity=activity.capacity or "∞",
-        names="\n".join(f"• {name}" for name in going) or t("profile.blank"),
-        waiting="\n".join(f"{i}. {name}" for i, name in enumerate(waiting, 1))
-        or t("profile.blank"),
+        waiting=len(waiting),
     )
-    await send(
-        update, context, text, markup=inline([[(t("reg.back"), f"{MANAGE}:open:{activity.id}")]])
+    page = callback_arg(update, 3)
+    shown = paginate(
+        entries, page_arg(page), per_page=SIGNUPS_PER_PAGE, line=str, budget=text_budget(title)
     )
+    text = "\n".join([title, *shown.items]) if entries else f"{title}\n{t('profile.blank')}"
+    turn = lambda n: f"{MANAGE}:signups:{activity.id}:{n}"  # noqa: E731
+    rows_markup = [
+        pager(context, shown.number, shown.count, turn),
+        [(t("reg.back"), f"{MANAGE}:open:{activity.id}")],
+    ]
+    await show(update, context, text, markup=inline(rows_markup), edit=page is not None)
 
 
 def setup(application: Application) -> None:
     """Register /manage and its card's buttons."""
     application.add_handler(CommandHandler("manage", manage, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(manage, pattern=rf"^{MANAGE}:list:\d+$"))
     for action, callback in (
         ("open", open_managed),
         ("fields", choose_field),
@@ -212,6 +252,9 @@ def setup(application: Application) -> None:
         ("really", really_cancel),
         ("signups", signups),
     ):
+        # Publish and the confirmed cancel act once (their data ends with a key); the signups
+        # have pages.
+        tail = {"publish": f":{ONCE}", "really": f":{ONCE}", "signups": r"(:\d+)?"}.get(action, "")
         application.add_handler(
-            CallbackQueryHandler(callback, pattern=rf"^{MANAGE}:{action}:\d+$")
+            CallbackQueryHandler(callback, pattern=rf"^{MANAGE}:{action}:\d+{tail}$")
         )

@@ -45,18 +45,23 @@ from bot.services.profile import EXPERTISE
 from bot.timeparse import Reading
 from handlers.activities import activity_card, tell_promoted
 from handlers.common import (
+    already_done,
     answer,
     coordinators_only,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
 from handlers.dates import YES, ask_back, spelled
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
+from handlers.paging import page_arg, station_rows
 from storage.models import Activity, ActivityStatus
+from storage.presses import AlreadyDone
 
 PREFIX = "na"
 DURATIONS = (60, 120, 180, 240)
@@ -150,8 +155,16 @@ def nav(context: BotContext, step: Step) -> list[tuple[str, str]]:
     return row
 
 
-async def ask(update: Update, context: BotContext, step: Step, *, note: str | None = None) -> int:
-    """Show one question of the dialog."""
+async def ask(
+    update: Update,
+    context: BotContext,
+    step: Step,
+    *,
+    note: str | None = None,
+    page: int = 0,
+    edit: bool = False,
+) -> int:
+    """Show one question of the dialog (``page``: of the stations; ``edit``: in place)."""
     form = form_of(context)
     form.step = int(step)
     form.pending = None  # a guess asked back belongs to the answer before this question
@@ -160,12 +173,16 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     rows: list[list[tuple[str, str]]] = []
     if step == Step.STATION:
         allowed = context.services.activities.stations_for(context.viewer)
-        stations = await context.services.stations.list()
-        rows = [
-            [(s.name(locale), data(step, "station", s.id))]
-            for s in stations
-            if allowed is None or s.id in allowed
+        stations = [
+            s for s in await context.services.stations.list() if allowed is None or s.id in allowed
         ]
+        rows = station_rows(
+            context,
+            stations,
+            page,
+            pick=lambda station: data(step, "station", station.id),
+            turn=lambda n: data(step, "stpage", n),
+        )
         if allowed is None:
             rows.append([(t("activity.city_wide"), data(step, "station", 0))])
         text = t("activity.ask_station")
@@ -203,8 +220,8 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     elif step == Step.PREVIEW:
         card = await activity_card(context, preview_activity(context))
         text = t("activity.preview", card=Html(card))
-        rows = [[(t("activity.publish"), data(step, "publish"))],
-                [(t("activity.save_draft"), data(step, "draft"))]]  # fmt: skip
+        rows = [[(t("activity.publish"), once(data(step, "publish")))],
+                [(t("activity.save_draft"), once(data(step, "draft")))]]  # fmt: skip
     else:
         key = {
             Step.TITLE: "activity.ask_title",
@@ -215,7 +232,7 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     rows.append(nav(context, step))
     if note:
         text = f"{note}\n\n{text}"
-    await send(update, context, text, markup=inline(rows))
+    await show(update, context, text, markup=inline(rows), edit=edit)
     return step
 
 
@@ -380,9 +397,12 @@ async def on_other(update: Update, context: BotContext) -> int:
 @coordinators_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the open question; any other is stale."""
-    await answer(update)
     form = form_of(context)
     parts = (update.callback_query.data or "").split(":")
+    if len(parts) > 2 and parts[2] in ("publish", "draft"):
+        # Answered once it is known whether this press acted, or was a second one.
+        return await finish(update, context, publish=parts[2] == "publish")
+    await answer(update)
     if int_arg(update, 1) != form.step or len(parts) < 3:
         return await stale(update, context)
     step, action = Step(form.step), parts[2]
@@ -406,6 +426,8 @@ async def pressed(update: Update, context: BotContext) -> int:
             if station_id and await context.services.stations.get(station_id) is None:
                 raise InvalidInput("common.stale_button")
             draft.station_id, draft.city_wide = station_id, station_id is None
+        elif action == "stpage" and step == Step.STATION:
+            return await ask(update, context, step, page=page_arg(arg), edit=True)
         elif action == "kind" and step == Step.KIND:
             draft.kind = parse_kind(arg)
         elif action == "day" and step == Step.START and arg:
@@ -431,8 +453,6 @@ async def pressed(update: Update, context: BotContext) -> int:
             draft.points = parse_count(arg, maximum=POINTS_MAX)
         elif action == "field" and step == Step.EXPERTISE:
             draft.expertise = parse_expertise(arg)
-        elif action in ("publish", "draft") and step == Step.PREVIEW:
-            return await finish(update, context, publish=action == "publish")
         else:
             return await stale(update, context)
     except (InvalidInput, NotAllowed, ValueError):
@@ -440,18 +460,34 @@ async def pressed(update: Update, context: BotContext) -> int:
     return await next_step(update, context, step)
 
 
-async def finish(update: Update, context: BotContext, *, publish: bool) -> int:
-    """Save the activity, and publish it when asked."""
-    draft = form_of(context).draft
-    context.user_data.activity = None
+async def finish(update: Update, context: BotContext, *, publish: bool) -> int | None:
+    """Save the activity, and publish it when asked; a second press of the button does nothing."""
+    form = form_of(context)
+    draft = form.draft
+    press = press_of(update, context, "publish" if publish else "save_draft")
+    if press is not None and await context.services.presses.spent(press.key):
+        # The first press may have ended the dialog already; this one only says so.
+        await already_done(update, context)
+        return None
+    if press is None or form.step != Step.PREVIEW or int_arg(update, 1) != form.step:
+        await answer(update)
+        return await stale(update, context)
     try:
-        activity = await context.services.activities.create(context.viewer, draft)
-    except InvalidInput as exc:
-        await say(update, context, exc.key, **exc.params)
+        activity = await context.services.activities.create(context.viewer, draft, press=press)
+    except AlreadyDone:
+        await already_done(update, context)
         return ConversationHandler.END
+    except (InvalidInput, NotAllowed) as exc:
+        await answer(update)
+        context.user_data.activity = None
+        key = exc.key if isinstance(exc, InvalidInput) else "common.not_allowed"
+        await say(update, context, key, **getattr(exc, "params", {}))
+        return ConversationHandler.END
+    context.user_data.activity = None
     if publish:
         await publish_and_reply(update, context, activity.id)
     else:
+        await answer(update)
         await say(update, context, "activity.saved_draft", title=activity.title)
     return ConversationHandler.END
 

@@ -12,7 +12,13 @@ import warnings
 from enum import IntEnum
 from typing import Any
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -38,12 +44,13 @@ from bot.services.profile import (
 )
 from bot.settings import SUPPORTED_LOCALES
 from handlers.checkin import scan
-from handlers.common import Markup, answer, inline, int_arg, say, send
+from handlers.common import Markup, answer, edit_or_send, inline, int_arg, say, send
 from handlers.context import BotContext, ProfileForm
 from handlers.dates import YES, ask_back, spelled_range
 from handlers.home import home, language_keyboard
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
+from handlers.paging import page_arg, station_rows
 from handlers.profile import (
     EDIT_PREFIX,
     PROFILE_FIELDS,
@@ -130,8 +137,8 @@ def nav_row(context: BotContext, form: ProfileForm, step: Step) -> list[tuple[st
     return row
 
 
-async def question(context: BotContext, step: Step) -> tuple[str, Markup]:
-    """The text and buttons of one question."""
+async def question(context: BotContext, step: Step, *, page: int = 0) -> tuple[str, Markup]:
+    """The text and buttons of one question (``page``: of the stations to choose from)."""
     form = context.form
     nav = nav_row(context, form, step)
     t = context.t
@@ -174,11 +181,13 @@ async def question(context: BotContext, step: Step) -> tuple[str, Markup]:
     if step == Step.REGION:
         return t("reg.ask_region"), inline([nav])
     if step == Step.STATION:
-        stations = await context.services.stations.list()
-        rows = [
-            [(station.name(context.viewer.locale), button_data(step, "station", station.id))]
-            for station in stations
-        ]
+        rows = station_rows(
+            context,
+            await context.services.stations.list(),
+            page,
+            pick=lambda station: button_data(step, "station", station.id),
+            turn=lambda n: button_data(step, "stpage", n),
+        )
         rows.append([(t("reg.station_unsure"), button_data(step, "station", 0))])
         return t("reg.ask_station"), inline([*rows, nav])
     if step == Step.STAY:
@@ -370,6 +379,16 @@ async def choose_station(update: Update, context: BotContext, step: Step, arg: s
     return await advance(update, context, step)
 
 
+async def station_page(update: Update, context: BotContext, step: Step, arg: str | None) -> int:
+    """Another page of the stations to choose from, in place of this one."""
+    if step != Step.STATION:
+        raise InvalidInput("common.stale_button")
+    text, markup = await question(context, step, page=page_arg(arg))
+    assert isinstance(markup, InlineKeyboardMarkup)
+    await edit_or_send(update, context, text, markup=markup)
+    return step
+
+
 async def here_now(update: Update, context: BotContext, step: Step, _: str | None) -> int:
     """The talent is already in the city: only the departure date is missing."""
     form = context.form
@@ -450,6 +469,7 @@ BUTTONS = {
     "done": expertise_done,
     "skip": skip,
     "station": choose_station,
+    "stpage": station_page,
     "now": here_now,
     "sure": confirm_stay,
     "confirm": confirm,

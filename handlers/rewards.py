@@ -17,24 +17,33 @@ from telegram.helpers import create_deep_linked_url
 from bot.i18n import fmt_date, fmt_number
 from bot.services.rewards import VOUCHER_PREFIX, show_code
 from handlers.common import (
+    ONCE,
+    already_done,
     answer,
+    callback_arg,
     edit_or_send,
     inline,
     int_arg,
+    once,
+    press_of,
     refuse,
     say,
-    send,
+    show,
 )
 from handlers.context import BotContext
+from handlers.paging import page_arg, pager, paginate
 from storage.models import Reward, Voucher
+from storage.presses import AlreadyDone
 from storage.rewards import RedeemOutcome
 
 # -- talents ------------------------------------------------------------------------------------
 
 
 async def show_rewards(update: Update, context: BotContext) -> None:
-    """/rewards: the catalog with cost and stock; what the talent can afford is marked."""
+    """/rewards: the catalog with cost and stock, ten a page; what the talent can afford is
+    marked."""
     talent = context.viewer.talent
+    await answer(update)
     if talent is None or not context.viewer.registered:
         await say(update, context, "profile.not_registered")
         return
@@ -46,19 +55,18 @@ async def show_rewards(update: Update, context: BotContext) -> None:
     if not rewards:
         await say(update, context, "rewards.empty")
         return
+    page = callback_arg(update, 2)
+    shown = paginate(rewards, page_arg(page))
     rows = []
-    for reward in rewards:
+    for reward in shown.items:
         mark = "✅" if balance >= reward.cost and reward.stock else "🔒"
         rows.append(
             [(f"{mark} {reward.name(locale)} · {fmt_number(reward.cost, locale)}",
               f"rw:view:{reward.id}")]
         )  # fmt: skip
-    await send(
-        update,
-        context,
-        t("rewards.title", balance=fmt_number(balance, locale)),
-        markup=inline(rows),
-    )
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"rw:list:{n}"))
+    text = t("rewards.title", balance=fmt_number(balance, locale))
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 def reward_text(context: BotContext, reward: Reward) -> str:
@@ -95,7 +103,7 @@ async def confirm_redeem(update: Update, context: BotContext) -> None:
         return
     locale = context.viewer.locale
     rows = [
-        [(context.t("rewards.confirm"), f"rw:yes:{reward.id}")],
+        [(context.t("rewards.confirm"), once(f"rw:yes:{reward.id}"))],
         [(context.t("reg.back"), f"rw:view:{reward.id}")],
     ]
     text = context.t(
@@ -110,9 +118,15 @@ async def redeem(update: Update, context: BotContext) -> None:
     if talent is None or not context.viewer.registered:
         await answer(update, context.t("profile.not_registered"), alert=True)
         return
-    await answer(update)
     services = context.services
-    outcome, voucher, balance = await services.rewards.redeem(talent.id, int_arg(update, 2) or 0)
+    try:
+        outcome, voucher, balance = await services.rewards.redeem(
+            talent.id, int_arg(update, 2) or 0, press=press_of(update, context, "redeem")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
+    await answer(update)
     locale = context.viewer.locale
     if outcome != RedeemOutcome.REDEEMED or voucher is None:
         await edit_or_send(
@@ -149,8 +163,9 @@ async def send_voucher(update: Update, context: BotContext, voucher: Voucher) ->
 
 
 async def show_vouchers(update: Update, context: BotContext) -> None:
-    """/vouchers: the talent's vouchers and their status."""
+    """/vouchers: the talent's vouchers and their status, newest first, ten a page."""
     talent = context.viewer.talent
+    await answer(update)
     if talent is None or not context.viewer.registered:
         await say(update, context, "profile.not_registered")
         return
@@ -159,13 +174,17 @@ async def show_vouchers(update: Update, context: BotContext) -> None:
         await say(update, context, "rewards.no_vouchers")
         return
     locale = context.viewer.locale
+    page = callback_arg(update, 2)
+    shown = paginate(vouchers, page_arg(page))
     rows = []
-    for voucher in vouchers:
+    for voucher in shown.items:
         reward = await context.services.rewards.rewards.get(voucher.reward_id)
         name = reward.name(locale) if reward else "?"
         status = context.t(f"rewards.status_{voucher.status}")
         rows.append([(f"{status} · {name} · {show_code(voucher.code)}", f"vc:show:{voucher.id}")])
-    await send(update, context, context.t("rewards.vouchers_title"), markup=inline(rows))
+    rows.append(pager(context, shown.number, shown.count, lambda n: f"vc:list:{n}"))
+    text = context.t("rewards.vouchers_title")
+    await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
 async def show_voucher_button(update: Update, context: BotContext) -> None:
@@ -187,7 +206,9 @@ def setup(application: Application) -> None:
     for pattern, callback in (
         (r"^rw:view:\d+$", view_reward),
         (r"^rw:redeem:\d+$", confirm_redeem),
-        (r"^rw:yes:\d+$", redeem),
+        (rf"^rw:yes:\d+:{ONCE}$", redeem),
         (r"^vc:show:\d+$", show_voucher_button),
+        (r"^rw:list:\d+$", show_rewards),
+        (r"^vc:list:\d+$", show_vouchers),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

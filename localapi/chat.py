@@ -7,6 +7,7 @@ getUpdates (end-to-end tests, benchmarks) and ``expect`` waits for the answer.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -71,13 +72,32 @@ class ChatUser:
                     else:
                         await self.send(label)
                     return
+        message_id, data = self._inline_button(label)
+        await self.press(data, message_id=message_id)
+
+    async def double_tap(self, label: str, *, together: bool = False) -> None:
+        """Tap the inline button ``label`` twice before the bot answers the first tap.
+
+        Both presses leave before the bot changes the message, as from a shaky finger or a
+        slow connection; they arrive one after the other, or with ``together`` at once.
+        """
+        message_id, data = self._inline_button(label)
+        first = self.api.user_callback(self.user, message_id, data)
+        second = self.api.user_callback(self.user, message_id, data)
+        if together:
+            await asyncio.gather(self.deliver(first), self.deliver(second))
+        else:
+            await self.deliver(first)
+            await self.deliver(second)
+
+    def _inline_button(self, label: str) -> tuple[int, str]:
+        """The message id and callback data of the newest inline button ``label``."""
         for message in reversed(self.api.bot_messages(self.id)):
             markup = message.get("reply_markup") or {}
             for row in markup.get("inline_keyboard", []):
                 for button in row:
                     if button["text"] == label and "callback_data" in button:
-                        await self.press(button["callback_data"], message_id=message["message_id"])
-                        return
+                        return message["message_id"], button["callback_data"]
         raise AssertionError(f"no button {label!r}; buttons now: {self.buttons()}")
 
     async def press(

@@ -21,6 +21,10 @@ MAX_CAPTION_LENGTH = 1024
 # Telegram refuses raw text above 2**15 bytes before parsing it at all.
 MAX_RAW_TEXT_BYTES = 1 << 15
 MAX_CALLBACK_DATA_BYTES = 64
+# Telegram's limits on one inline keyboard (not in the documentation; what the servers refuse
+# with "reply markup is too long"): 100 buttons, 8 to a row.
+MAX_INLINE_BUTTONS = 100
+MAX_INLINE_ROW = 8
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_COMMANDS = 100
 MAX_COMMAND_LENGTH = 32
@@ -1115,6 +1119,10 @@ def check_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[str, A
             )
         kept_rows = [[_inline_button(b) for b in row] for row in rows]
         kept_rows = [row for row in kept_rows if row]
+        if sum(map(len, kept_rows)) > MAX_INLINE_BUTTONS or any(
+            len(row) > MAX_INLINE_ROW for row in kept_rows
+        ):
+            raise bad_request("reply markup is too long")
         return {"inline_keyboard": kept_rows} if kept_rows else None
     if inline_only:
         raise bad_request("inline keyboard expected")

@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.database import Database, Transaction, utc_text
 from storage.models import Activity, Signup
+from storage.presses import Press, spend
 
 EDITABLE_COLUMNS = frozenset(
     {"kind", "title", "description", "place", "starts_at", "ends_at", "capacity", "points",
@@ -46,18 +47,22 @@ class ActivityRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, values: dict[str, Any], *, by: int, now: datetime) -> Activity:
+    async def create(
+        self, values: dict[str, Any], *, by: int, now: datetime, press: Press | None = None
+    ) -> Activity:
         """Store a new activity (a draft) and return it."""
         unknown = set(values) - EDITABLE_COLUMNS
         if unknown:
             raise ValueError(f"not activity columns: {sorted(unknown)}")
         columns = ", ".join(values)
         names = ", ".join(f":{key}" for key in values)
-        activity_id = await self.db.execute(
-            f"INSERT INTO activities ({columns}, created_by, created_at, updated_at)"
-            f" VALUES ({names}, :by, :now, :now)",
-            {**_params(values), "by": by, "now": utc_text(now)},
-        )
+        async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
+            activity_id = await tx.execute(
+                f"INSERT INTO activities ({columns}, created_by, created_at, updated_at)"
+                f" VALUES ({names}, :by, :now, :now)",
+                {**_params(values), "by": by, "now": utc_text(now)},
+            )
         activity = await self.get(activity_id)
         assert activity is not None
         return activity
@@ -79,11 +84,19 @@ class ActivityRepository:
         return await self.get(activity_id) if changed else None
 
     async def set_status(
-        self, activity_id: int, status: str, *, by: int, now: datetime, expect: tuple[str, ...]
+        self,
+        activity_id: int,
+        status: str,
+        *,
+        by: int,
+        now: datetime,
+        expect: tuple[str, ...],
+        press: Press | None = None,
     ) -> bool:
         """Move an activity from one of ``expect`` to ``status``; False if it was elsewhere."""
         stamp = {"published": ", published_at = :now", "cancelled": ", cancelled_at = :now"}
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             changed = await tx.execute_rowcount(
                 f"UPDATE activities SET status = :status, updated_by = :by, updated_at = :now"
                 f"{stamp.get(status, '')} WHERE id = :id"
@@ -104,9 +117,10 @@ class ActivityRepository:
         return None if row is None else Activity(**dict(row))
 
     async def of_stations(
-        self, station_ids: list[int] | None, *, since: datetime, limit: int = 50
+        self, station_ids: list[int] | None, *, since: datetime, limit: int = -1
     ) -> list[Activity]:
-        """Activities of these stations (None: all, city-wide included) not over yet."""
+        """Activities of these stations (None: all, city-wide included) not over yet; all of
+        them unless ``limit`` says how many."""
         if station_ids is None:
             rows = await self.db.fetch_all(
                 f"{_WITH_COUNTS} WHERE a.ends_at > ? AND a.status != 'finished'"

@@ -224,6 +224,7 @@ class Attendance(Row):
     hours: float
     name: str | None = None
     corrected_hours: float | None = None
+    by_name: str | None = None  # who checked them in by hand, when they have a profile
 
     @property
     def current_hours(self) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 
 from storage.database import Database, utc_text
 from storage.models import Audience, Broadcast, Delivery, Progress, Reminder
+from storage.presses import Press, spend
 
 # Tables whose rows are bulk messages; a constant, never user input, goes into the SQL.
 _MESSAGE_TABLES = ("deliveries", "reminders")
@@ -133,10 +134,12 @@ class BroadcastRepository(MessageRows):
         author_locale: str,
         now: datetime,
         buttons: list[list[dict[str, str]]] | None = None,
+        press: Press | None = None,
     ) -> Broadcast:
         """Store a broadcast and one pending delivery per recipient, in one transaction."""
         select, params = audience_sql(audience)
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             broadcast_id = await tx.execute(
                 "INSERT INTO broadcasts (topic, audience, text, entities, photo_file_id,"
                 " created_by, author_locale, created_at, buttons) VALUES (:topic, :audience,"

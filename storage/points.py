@@ -150,7 +150,8 @@ class PointsRepository:
         """Who checked in, with their current hours."""
         rows = await self.db.fetch_all(
             "SELECT a.*, t.name, (SELECT c.hours FROM hour_corrections c"
-            " WHERE c.attendance_id = a.id ORDER BY c.id DESC LIMIT 1) AS corrected_hours"
+            " WHERE c.attendance_id = a.id ORDER BY c.id DESC LIMIT 1) AS corrected_hours,"
+            " (SELECT b.name FROM talents b WHERE b.telegram_id = a.by_whom) AS by_name"
             " FROM attendance a JOIN talents t ON t.id = a.talent_id"
             " WHERE a.activity_id = ? ORDER BY a.checked_in_at, a.id",
             (activity_id,),

@@ -9,6 +9,7 @@ from typing import Any
 from storage.database import Database, Transaction, utc_text
 from storage.models import Reward, Voucher
 from storage.points import balance_in
+from storage.presses import Press, spend
 
 REWARD_COLUMNS = frozenset(
     {"name_zh", "name_en", "description_zh", "description_en", "station_id", "cost", "stock",
@@ -83,10 +84,17 @@ class RewardRepository:
         return [Reward(**dict(row)) for row in rows]
 
     async def redeem(
-        self, reward_id: int, talent_id: int, *, code: str, now: datetime
+        self,
+        reward_id: int,
+        talent_id: int,
+        *,
+        code: str,
+        now: datetime,
+        press: Press | None = None,
     ) -> tuple[RedeemOutcome, Voucher | None, int]:
         """Pay, take one from stock and issue a voucher, all or nothing; returns the balance."""
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             reward = await tx.fetch_one("SELECT * FROM rewards WHERE id = ?", (reward_id,))
             balance = await balance_in(tx, talent_id)
             if reward is None or not reward["active"]:
@@ -141,13 +149,16 @@ class RewardRepository:
     async def vouchers_of(self, talent_id: int) -> list[Voucher]:
         """A talent's vouchers, newest first."""
         rows = await self.db.fetch_all(
-            f"{_VOUCHER} WHERE v.talent_id = ? ORDER BY v.id DESC LIMIT 30", (talent_id,)
+            f"{_VOUCHER} WHERE v.talent_id = ? ORDER BY v.id DESC", (talent_id,)
         )
         return [Voucher(**dict(row)) for row in rows]
 
-    async def use(self, code: str, *, by: int, now: datetime) -> UseOutcome:
+    async def use(
+        self, code: str, *, by: int, now: datetime, press: Press | None = None
+    ) -> UseOutcome:
         """Mark a valid voucher used, once."""
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             changed = await tx.execute_rowcount(
                 "UPDATE vouchers SET status = 'used', used_at = :now, used_by = :by"
                 " WHERE code = :code AND status = 'valid' AND valid_until > :now",
@@ -165,9 +176,18 @@ class RewardRepository:
             return UseOutcome.CANCELLED
         return UseOutcome.EXPIRED
 
-    async def close(self, voucher_id: int, status: str, *, by: int | None, now: datetime) -> bool:
+    async def close(
+        self,
+        voucher_id: int,
+        status: str,
+        *,
+        by: int | None,
+        now: datetime,
+        press: Press | None = None,
+    ) -> bool:
         """Cancel or expire a valid voucher: refund and return the stock, exactly once."""
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             return await _close(tx, voucher_id, status, by=by, now=now)
 
     async def expire_due(self, *, now: datetime) -> int:

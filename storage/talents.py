@@ -157,24 +157,47 @@ class TalentRepository:
             )
         return changed == 1
 
-    async def search(self, query: str, *, limit: int = 8) -> list[Talent]:
-        """Registered talents whose name contains ``query`` or whose phone ends with its digits."""
-        digits = "".join(ch for ch in query if ch.isdigit())
+    async def search(
+        self,
+        *,
+        name: str | None,
+        last_four: str | None,
+        station_ids: list[int] | None,
+        activity_id: int | None,
+        limit: int,
+    ) -> list[Talent]:
+        """Registered talents in scope (see ``_SCOPE``) whose name contains ``name``, or whose
+        phone ends with the digits ``last_four``."""
+        pattern = None
+        if name is not None:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
         rows = await self.db.fetch_all(
             f"SELECT t.*, {_EXPERTISE} FROM talents t WHERE t.registered_at IS NOT NULL"
-            " AND (t.name LIKE :name ESCAPE '\\'"
-            " OR (length(:digits) >= 4 AND t.phone LIKE :phone))"
+            f" AND {_SCOPE}"
+            " AND ((:name IS NOT NULL AND t.name LIKE :name ESCAPE '\\')"
+            " OR (:four IS NOT NULL AND t.phone LIKE '%' || :four))"
             " ORDER BY t.name, t.id LIMIT :limit",
             {
-                "name": "%"
-                + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                + "%",
-                "digits": digits,
-                "phone": f"%{digits}",
+                **_scope_params(station_ids, activity_id),
+                "name": pattern,
+                "four": last_four,
                 "limit": limit,
             },
         )
         return [_talent(dict(row)) for row in rows]
+
+    async def in_scope(
+        self, talent_id: int, *, station_ids: list[int] | None, activity_id: int | None
+    ) -> bool:
+        """Whether a registered talent is in the scope ``search`` looks in."""
+        return bool(
+            await self.db.fetch_value(
+                "SELECT count(*) FROM talents t WHERE t.id = :talent"
+                f" AND t.registered_at IS NOT NULL AND {_SCOPE}",
+                {**_scope_params(station_ids, activity_id), "talent": talent_id},
+            )
+        )
 
     async def count_registered(self) -> int:
         """Return how many talents finished registration."""
@@ -196,6 +219,22 @@ _EXPERTISE = (
     "(SELECT group_concat(field, ',') FROM (SELECT field FROM talent_expertise e"
     " WHERE e.talent_id = t.id ORDER BY field)) AS expertise_csv"
 )
+
+# Whom a search may find: everyone (admins), or the talents of some stations and those signed
+# up for (or waiting for) the activity at hand.
+_SCOPE = (
+    "(:everyone OR t.station_id IN (SELECT value FROM json_each(:stations))"
+    " OR EXISTS (SELECT 1 FROM signups s WHERE s.activity_id = :activity"
+    " AND s.talent_id = t.id AND s.status IN ('going', 'waitlist')))"
+)
+
+
+def _scope_params(station_ids: list[int] | None, activity_id: int | None) -> dict[str, Any]:
+    return {
+        "everyone": int(station_ids is None),
+        "stations": json.dumps(station_ids or []),
+        "activity": activity_id,
+    }
 
 
 def _talent(values: dict[str, Any]) -> Talent:

@@ -13,11 +13,13 @@ from bot.services.messaging import BroadcastService, PreferenceService, Reminder
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
 from bot.services.rewards import RewardService
+from bot.services.search import TalentSearch
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
+from storage.presses import PressRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -46,6 +48,8 @@ class Services:
     checkins: CheckinService
     points: PointsService
     rewards: RewardService
+    search: TalentSearch
+    presses: PressRepository
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -67,6 +71,7 @@ class Services:
             reminder_offsets=settings.reminders,
         )
         points = PointsRepository(db)
+        search = TalentSearch(talents=talents, activities=activities, clock=clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -96,9 +101,12 @@ class Services:
             checkins=CheckinService(
                 points=points,
                 activities=activities,
+                search=search,
                 clock=clock,
                 early=timedelta(minutes=settings.checkin_early_minutes),
             ),
             points=PointsService(points=points, clock=clock),
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
+            search=search,
+            presses=PressRepository(db),
         )

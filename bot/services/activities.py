@@ -18,6 +18,7 @@ from bot.services.profile import EXPERTISE, clean_text
 from bot.timeparse import Reading, parse_duration, read_clock, read_moment
 from storage.activities import ActivityRepository, LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
+from storage.presses import Press
 from storage.stations import StationRepository
 
 TITLE_MAX = 100
@@ -240,7 +241,9 @@ class ActivityService:
 
     # -- coordinators ----------------------------------------------------------------------------
 
-    async def create(self, actor: Viewer, draft: ActivityDraft) -> Activity:
+    async def create(
+        self, actor: Viewer, draft: ActivityDraft, *, press: Press | None = None
+    ) -> Activity:
         """Save a complete draft (not yet published)."""
         values = draft.values()
         self.check_station(actor, values["station_id"])
@@ -248,16 +251,20 @@ class ActivityService:
             raise InvalidInput("activity.incomplete")
         assert draft.starts_at and draft.ends_at
         check_times(draft.starts_at, draft.ends_at)
-        return await self.activities.create(values, by=actor.telegram_id, now=self.clock.now())
+        return await self.activities.create(
+            values, by=actor.telegram_id, now=self.clock.now(), press=press
+        )
 
-    async def publish(self, actor: Viewer, activity_id: int) -> tuple[Activity, int]:
+    async def publish(
+        self, actor: Viewer, activity_id: int, *, press: Press | None = None
+    ) -> tuple[Activity, int]:
         """Publish a draft and announce it; returns it and how many talents are told."""
         activity = await self.managed(actor, activity_id)
         if activity.starts_at <= self.clock.now():
             raise InvalidInput("activity.in_past")
         if not await self.activities.set_status(
             activity_id, "published", by=actor.telegram_id, now=self.clock.now(),
-            expect=("draft",),
+            expect=("draft",), press=press,
         ):  # fmt: skip
             raise InvalidInput("activity.not_draft")
         published = await self.activities.get(activity_id)
@@ -304,12 +311,14 @@ class ActivityService:
         assert refreshed is not None
         return refreshed, told, promoted
 
-    async def cancel(self, actor: Viewer, activity_id: int) -> tuple[Activity, int]:
+    async def cancel(
+        self, actor: Viewer, activity_id: int, *, press: Press | None = None
+    ) -> tuple[Activity, int]:
         """Cancel an activity: no more signups, no reminders, and everyone signed up is told."""
         await self.managed(actor, activity_id)
         if not await self.activities.set_status(
             activity_id, "cancelled", by=actor.telegram_id, now=self.clock.now(),
-            expect=("draft", "published"),
+            expect=("draft", "published"), press=press,
         ):  # fmt: skip
             raise InvalidInput("activity.closed")
         await self.reminders.cancel(subject=REMINDER_SUBJECT, subject_id=activity_id)

@@ -15,6 +15,7 @@ from bot.services.profile import EXPERTISE
 from storage.activities import ActivityRepository
 from storage.models import Audience, Broadcast, Progress
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
+from storage.presses import Press
 from storage.stations import StationRepository
 
 TEXT_MAX = 4096  # Telegram's limit for a message
@@ -114,7 +115,9 @@ class BroadcastService:
         """How many talents the audience reaches now."""
         return await self.broadcasts.count_audience(audience)
 
-    async def start(self, actor: Viewer, audience: Audience, draft: Draft) -> Broadcast:
+    async def start(
+        self, actor: Viewer, audience: Audience, draft: Draft, *, press: Press | None = None
+    ) -> Broadcast:
         """Queue the broadcast for every recipient; the outbox sends it."""
         if not self.may_broadcast(actor):
             raise NotAllowed
@@ -140,6 +143,7 @@ class BroadcastService:
             created_by=actor.telegram_id,
             author_locale=actor.locale,
             now=self.clock.now(),
+            press=press,
         )
         self.on_queued()
         return broadcast

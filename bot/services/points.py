@@ -13,7 +13,8 @@ from bot.services.activities import ActivityService
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
-from storage.models import LedgerEntry
+from bot.services.search import TalentSearch
+from storage.models import Attendance, LedgerEntry
 from storage.points import CheckinOutcome, PointsRepository
 
 CHECKIN_PREFIX = "ci-"
@@ -62,17 +63,24 @@ class PointsSummary:
     hours_total: float
 
 
+def is_self(actor: Viewer, talent_id: int) -> bool:
+    """Whether ``talent_id`` is the acting user's own talent record."""
+    return actor.talent is not None and actor.talent.id == talent_id
+
+
 class CheckinService:
     def __init__(
         self,
         *,
         points: PointsRepository,
         activities: ActivityService,
+        search: TalentSearch,
         clock: Clock,
         early: timedelta,
     ) -> None:
         self.points = points
         self.activities = activities
+        self.search = search
         self.clock = clock
         self.early = early
 
@@ -97,12 +105,20 @@ class CheckinService:
             return CheckinResult(outcome)
         return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
 
-    async def correct(self, actor: Viewer, attendance_id: int, hours: float, reason: str) -> None:
-        """Set a talent's actual hours for an activity; recorded beside the original."""
+    async def correctable(self, actor: Viewer, attendance_id: int) -> Attendance:
+        """An attendance whose hours ``actor`` may correct: at an activity they manage, and not
+        their own (service hours are what a station is funded by)."""
         attendance = await self.points.attendance_by_id(attendance_id)
         if attendance is None:
             raise NotAllowed
         await self.activities.managed(actor, attendance.activity_id)
+        if is_self(actor, attendance.talent_id):
+            raise InvalidInput("points.not_your_own_hours")
+        return attendance
+
+    async def correct(self, actor: Viewer, attendance_id: int, hours: float, reason: str) -> None:
+        """Set a talent's actual hours for an activity; recorded beside the original."""
+        await self.correctable(actor, attendance_id)
         await self.points.correct_hours(
             attendance_id,
             parse_hours(str(hours)),
@@ -112,8 +128,16 @@ class CheckinService:
         )
 
     async def manual(self, actor: Viewer, activity_id: int, talent_id: int) -> CheckinResult:
-        """Check in a talent who has no phone with them, recorded as done by ``actor``."""
+        """Check in a talent who has no phone with them, recorded as done by ``actor``.
+
+        Only someone ``actor``'s search could find, and never ``actor`` themselves: a check-in
+        credits points, and nobody credits their own.
+        """
         await self.activities.managed(actor, activity_id)
+        if is_self(actor, talent_id):
+            raise InvalidInput("points.not_yourself")
+        if not await self.search.may_pick(actor, talent_id, activity_id=activity_id):
+            raise NotAllowed
         outcome, activity, points, balance = await self.points.check_in(
             talent_id,
             activity_id=activity_id,
@@ -146,12 +170,19 @@ class PointsService:
         """Ledger entries, newest first, a page at a time."""
         return await self.points.entries(talent_id, before_id=before_id, limit=limit)
 
+    @staticmethod
+    def check_adjustable(actor: Viewer, talent_id: int) -> None:
+        """Refuse anyone but admins, and an admin's own balance: nobody credits themselves."""
+        if not actor.is_admin:
+            raise NotAllowed
+        if is_self(actor, talent_id):
+            raise InvalidInput("points.not_your_own_balance")
+
     async def adjust(
         self, actor: Viewer, talent_id: int, delta: int, reason: str
     ) -> tuple[bool, int]:
         """Add or take points (admins only, with a reason); False when it would go below 0."""
-        if not actor.is_admin:
-            raise NotAllowed
+        self.check_adjustable(actor, talent_id)
         return await self.points.adjust(
             talent_id,
             parse_delta(str(delta)),

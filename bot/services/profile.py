@@ -87,6 +87,26 @@ def normalise_shared_phone(raw: str) -> str:
     return digits if digits.startswith("+") else f"+{digits}"
 
 
+def mask_phone(phone: str | None) -> str | None:
+    """A phone number as others may see it: country code, the first three and last four
+    digits (``+86 139****5678``); enough to tell two namesakes apart, not to call them."""
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone, DEFAULT_PHONE_REGION)
+        national, country = str(number.national_number), f"+{number.country_code} "
+    except phonenumbers.NumberParseException:
+        national, country = "".join(ch for ch in phone if ch.isdigit()), ""
+    if len(national) >= 10:
+        head, tail = 3, 4
+    elif len(national) >= 6:
+        head, tail = 0, 4
+    else:
+        head, tail = 0, 0
+    hidden = max(4, len(national) - head - tail)
+    return f"{country}{national[:head]}{'*' * hidden}{national[len(national) - tail :]}"
+
+
 def check_expertise(fields: set[str]) -> list[str]:
     """The chosen fields, in catalog order; at least one is needed to match activities."""
     unknown = fields - set(EXPERTISE)

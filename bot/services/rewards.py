@@ -14,6 +14,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
 from storage.models import Reward, RoleName, Voucher
+from storage.presses import Press
 from storage.rewards import RedeemOutcome, RewardRepository, UseOutcome
 
 # No 0/O, 1/I/L: a code read aloud at a hotel desk or typed from paper cannot be misread.
@@ -108,13 +109,13 @@ class RewardService:
         return reward
 
     async def redeem(
-        self, talent_id: int, reward_id: int
+        self, talent_id: int, reward_id: int, *, press: Press | None = None
     ) -> tuple[RedeemOutcome, Voucher | None, int]:
-        """Buy a reward with points."""
+        """Buy a reward with points; a second ``press`` of the same button raises AlreadyDone."""
         for _ in range(5):
             try:
                 return await self.rewards.redeem(
-                    reward_id, talent_id, code=new_code(), now=self.clock.now()
+                    reward_id, talent_id, code=new_code(), now=self.clock.now(), press=press
                 )
             except sqlite3.IntegrityError as exc:
                 # Two equal codes in 2^44 is rare, but a retry costs nothing.
@@ -149,18 +150,20 @@ class RewardService:
             raise NotAllowed
         return voucher, reward, may
 
-    async def use(self, actor: Viewer, code: str) -> UseOutcome:
+    async def use(self, actor: Viewer, code: str, *, press: Press | None = None) -> UseOutcome:
         """Mark a voucher used at the desk, once."""
         voucher, _, may = await self.look_up(actor, code)
         if not may:
             raise NotAllowed
-        return await self.rewards.use(voucher.code, by=actor.telegram_id, now=self.clock.now())
+        return await self.rewards.use(
+            voucher.code, by=actor.telegram_id, now=self.clock.now(), press=press
+        )
 
-    async def cancel(self, actor: Viewer, voucher_id: int) -> bool:
+    async def cancel(self, actor: Viewer, voucher_id: int, *, press: Press | None = None) -> bool:
         """Cancel a valid voucher (admins): points back, stock back, once."""
         self._admin(actor)
         return await self.rewards.close(
-            voucher_id, "cancelled", by=actor.telegram_id, now=self.clock.now()
+            voucher_id, "cancelled", by=actor.telegram_id, now=self.clock.now(), press=press
         )
 
     async def expire_due(self) -> int:

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.services.activities import ActivityDraft
+from handlers.common import once
 from tests.support.flows import add_station, make_coordinator, received, seed_talent
 from tests.support.harness import ADMIN_ID, START
 
@@ -359,9 +360,9 @@ async def test_non_coordinators_are_refused_everywhere(harness, hub):
         for data in (
             f"mg:open:{activity.id}",
             f"mg:fields:{activity.id}",
-            f"mg:publish:{activity.id}",
+            once(f"mg:publish:{activity.id}"),
             f"mg:cancel:{activity.id}",
-            f"mg:really:{activity.id}",
+            once(f"mg:really:{activity.id}"),
             f"mg:signups:{activity.id}",
             f"mg:edit:{activity.id}:title",
         ):
@@ -418,7 +419,8 @@ async def test_more_places_move_the_waitlist_up_and_signups_are_listed(harness, 
     await coordinator.tap("✅ Published · Free eye clinic")
     await coordinator.tap("👥 Signups and waitlist")
     assert coordinator.last_text() == (
-        "Free eye clinic\nGoing (1 of 1):\n• Talent 501\n\nWaitlist:\n1. Talent 502\n2. Talent 503"
+        "Free eye clinic\nGoing: 1 of 1 · Waitlist: 2\n"
+        "• Talent 501\n⏳ 1. Talent 502\n⏳ 2. Talent 503"
     )
     await coordinator.tap("◀ Back")
     await coordinator.tap("✏️ Edit")

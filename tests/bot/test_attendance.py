@@ -1,9 +1,13 @@
 """Hours corrections, manual check-in and admins' point adjustments."""
 
+from datetime import timedelta
+
 import pytest
 
-from tests.bot.test_activities import STARTS, admin_viewer, make_activity
+from bot.services.errors import InvalidInput
+from tests.bot.test_activities import STARTS, WINTER, admin_viewer, make_activity
 from tests.support.flows import add_station, make_coordinator, seed_talent
+from tests.support.harness import ADMIN_ID, START
 
 
 @pytest.fixture
@@ -128,3 +132,129 @@ async def test_refused_to_others(harness, scene):
         await user.send("+500")
     assert await harness.services.checkins.points.balance(talent.id) == 10
     assert await harness.services.checkins.points.corrections(row.id) == []
+
+
+async def named(harness, telegram_id, station, name, phone):
+    talent = await seed_talent(harness, telegram_id, station=station)
+    return await harness.services.people.update_profile(talent.id, {"name": name, "phone": phone})
+
+
+async def test_the_hand_check_in_search_stays_in_the_station_and_hides_phones(harness, scene):
+    hub, activity, _, coordinator = scene
+    village = await add_station(harness, "Village station", "乡村振兴站")
+    ours = await named(harness, 601, hub, "Wang Li", "+8613912345678")
+    theirs = await named(harness, 602, village, "Wang Fang", "+8613987655678")
+    harness.clock.set(STARTS)
+    await coordinator.press(f"mg:man:{activity.id}", forge=True)
+    await coordinator.send("Wang")
+    assert coordinator.buttons() == ["Wang Li · +86 139****5678 · Harbin", "✖ Cancel"]
+    await coordinator.send("5678")
+    assert coordinator.buttons() == ["Wang Li · +86 139****5678 · Harbin", "✖ Cancel"]
+    # A longer tail of the number, or the whole of it, confirms nothing.
+    for query in ("45678", "345678", "13912345678", "+86 139 1234 5678", "567"):
+        await coordinator.send(query)
+        assert coordinator.last_text().startswith(
+            "To find someone by phone, type exactly the last 4 digits, like 5678."
+        ), query
+    await coordinator.send("Fang")
+    assert coordinator.last_text().startswith("No registered talent matches.")
+    # A talent of another station cannot be checked in with a forged button either.
+    await coordinator.press(f"mg:pick:{theirs.id}", forge=True)
+    assert coordinator.alerts()[-1] == "Sorry, you are not allowed to do that."
+    assert await harness.services.checkins.points.attendance(activity.id) == []
+    # Someone from elsewhere who signed up for this activity can be found.
+    harness.clock.set(START)
+    await harness.services.activities.sign_up(theirs.id, activity.id, waitlist=False)
+    harness.clock.set(STARTS)
+    await coordinator.press(f"mg:man:{activity.id}", forge=True)
+    await coordinator.send("Fang")
+    await coordinator.tap("Wang Fang · +86 139****5678 · Harbin")
+    assert coordinator.texts()[-2] == "✅ Wang Fang is checked in by hand (+10 points)."
+    # The admin's points search is the same search, over every station.
+    admin = harness.admin()
+    await admin.send("/admin")
+    await admin.tap("⭐ Adjust points")
+    await admin.send("5678")
+    assert admin.buttons() == [
+        "Wang Fang · +86 139****5678 · Harbin",
+        "Wang Li · +86 139****5678 · Harbin",
+        "✖ Cancel",
+    ]
+    assert ours.phone not in " ".join(admin.texts() + coordinator.texts())
+
+
+async def test_searches_are_limited_to_ten_a_minute(harness, scene):
+    hub, activity, _, coordinator = scene
+    await named(harness, 601, hub, "Wang Li", "+8613912345678")
+    await coordinator.press(f"mg:man:{activity.id}", forge=True)
+    for digits in range(1000, 1010):
+        await coordinator.send(str(digits))
+        assert coordinator.last_text().startswith("No registered talent matches.")
+    await coordinator.send("5678")
+    assert coordinator.last_text().startswith("Too many searches; please try again in a minute.")
+    assert coordinator.buttons() == ["✖ Cancel"]
+    harness.clock.advance(timedelta(seconds=61))
+    await coordinator.send("5678")
+    assert coordinator.buttons() == ["Wang Li · +86 139****5678 · Harbin", "✖ Cancel"]
+    # In Chinese too; the limit is per person, so another coordinator is not held up.
+    other = await make_coordinator(harness, hub, first_name="Lin", language="zh")
+    await other.press(f"mg:man:{activity.id}", forge=True)
+    for _ in range(10):
+        await other.send("王")
+    await other.send("王")
+    assert other.last_text().startswith("查找次数太多了，请一分钟后再试。")
+    await coordinator.send("Wang")
+    assert coordinator.buttons()[0] == "Wang Li · +86 139****5678 · Harbin"
+
+
+async def test_nobody_credits_themselves(harness, scene):
+    hub, activity, _, coordinator = scene
+    await harness.services.talents.register(
+        coordinator.id, language="en", name="Coco", phone=None, expertise=("medicine",),
+        title=None, region="Harbin", station_id=hub.id, stay_from=WINTER[0], stay_to=WINTER[1],
+        consent_at=START, now=START,
+    )  # fmt: skip
+    harness.clock.set(STARTS)
+    await coordinator.press(f"mg:man:{activity.id}", forge=True)
+    await coordinator.send("Coco")
+    await coordinator.tap("Coco · Harbin")
+    assert coordinator.last_text() == (
+        "You can't check yourself in by hand. Please scan the activity's code, or ask another"
+        " coordinator."
+    )
+    me = await harness.services.talents.by_telegram_id(coordinator.id)
+    for _ in range(2):
+        await coordinator.press(f"mg:man:{activity.id}", forge=True)
+        await coordinator.press(f"mg:pick:{me.id}", forge=True)
+    assert await harness.services.checkins.points.balance(me.id) == 0
+    # Checking someone else in is marked with the coordinator's name.
+    await coordinator.press(f"mg:man:{activity.id}", forge=True)
+    await coordinator.send("Talent 501")
+    await coordinator.tap("Talent 501 · Harbin")
+    assert "• Talent 501 — 2 h walk-in · checked in by hand by Coco" in coordinator.last_text()
+    # Their own hours, after scanning like everyone else, are for someone else to correct.
+    token = await harness.services.checkins.code(await admin_viewer(harness), activity.id)
+    await coordinator.send(f"/start ci-{token}")
+    row = next(r for r in await harness.services.checkins.points.attendance(activity.id)
+               if r.talent_id == me.id)  # fmt: skip
+    await coordinator.press(f"mg:hrs:{row.id}", forge=True)
+    assert coordinator.alerts()[-1] == (
+        "You can't correct your own service hours. Please ask another coordinator."
+    )
+    assert await harness.services.checkins.points.corrections(row.id) == []
+    # An admin may not adjust their own balance, in the chat or through the service.
+    await harness.services.talents.register(
+        ADMIN_ID, language="en", name="Ada Admin", phone=None, expertise=("law",),
+        title=None, region="Sanya", station_id=None, stay_from=WINTER[0], stay_to=WINTER[1],
+        consent_at=START, now=START,
+    )  # fmt: skip
+    admin = harness.admin()
+    await admin.send("/admin")
+    await admin.tap("⭐ Adjust points")
+    await admin.send("Ada")
+    await admin.tap("Ada Admin · Sanya")
+    assert admin.last_text() == "You can't adjust your own points. Please ask another admin."
+    own = await harness.services.talents.by_telegram_id(ADMIN_ID)
+    with pytest.raises(InvalidInput):
+        await harness.services.points.adjust(await admin_viewer(harness), own.id, 1000, "Mine")
+    assert await harness.services.checkins.points.balance(own.id) == 0

