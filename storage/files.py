@@ -71,10 +71,12 @@ def schema_version_of(path: Path) -> int:
     Raises:
         DatabaseFileError: the file is not an SQLite database.
     """
-    # Without a write-ahead log the file alone is the database: read it as immutable, so that
-    # not even the -wal and -shm files are created next to a database we may refuse to touch.
+    # Without a write-ahead log to replay the file alone is the database: read it as
+    # immutable, so that not even the -wal and -shm files change beside a database we may
+    # refuse to touch.
     wal = _sibling(path, "-wal")
-    query = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    pending = wal.exists() and wal.stat().st_size > 0
+    query = "mode=ro" if pending else "mode=ro&immutable=1"
     try:
         with _connect(path, query=query) as conn:
             found = conn.execute(
@@ -107,6 +109,8 @@ def check_writable(path: Path) -> None:
         DatabaseFileError: naming the folder or the file it cannot write.
     """
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise DatabaseFileError(f"the database folder {folder} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
