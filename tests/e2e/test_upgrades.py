@@ -74,6 +74,9 @@ async def test_the_newest_version_with_data_opens_and_reports(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Talents registered: 220" in result.stdout
     assert "Broadcast #2 running: 39 of 100 sent, 61 pending" in result.stdout
+    assert "Reminders due and not yet sent: 15" in result.stdout
+    assert "Bot: not running" in result.stdout
+    assert "(#31337)" in result.stdout  # the last update the bot wrote down
 
 
 def fingerprint(folder):
