@@ -25,6 +25,7 @@ async def trace_update(update: Update, context: BotContext) -> None:
     """Tag the log with this update and note it as the last one handled (in memory only)."""
     user = update.effective_user
     bind_update(update.update_id, user.id if user is not None else None)
+    log.debug("update taken up")
     heartbeat: Heartbeat | None = context.bot_data.get("heartbeat")
     if heartbeat is not None:
         heartbeat.seen(update.update_id, context.services.clock.now())

@@ -235,3 +235,14 @@ async def test_an_old_file_is_switched_to_incremental_vacuum_and_stops_growing(t
         assert sizes[-1] < grown
     finally:
         await stop_harness(harness)
+
+
+async def test_a_database_that_does_not_answer_is_reported_not_raised(harness):
+    health = harness.app.bot_data["health"]
+    await harness.services.db.close()
+    problems = await health.check(max_silence=timedelta(hours=1))
+    assert problems == [
+        "the database does not answer: RuntimeError: Database is not connected;"
+        " call connect() first"
+    ]
+    await harness.services.db.connect()  # for the fixture's orderly shutdown
