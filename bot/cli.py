@@ -14,6 +14,10 @@ from storage.files import DatabaseFileError, RunLock, check_not_newer, check_wri
 
 log = logging.getLogger("talentbot")
 
+# sysexits' EX_CONFIG: something only the operator can fix; the systemd unit does not restart
+# the bot on it (a crash exits 1 and is restarted).
+EXIT_CONFIG = 78
+
 # The running bot's hold on its database, kept for as long as the process lives.
 _run_lock: RunLock | None = None
 
@@ -202,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         return _dispatch(args, settings)
     except DatabaseFileError as exc:
         print(f"talentbot: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_CONFIG
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
