@@ -70,7 +70,10 @@ def sandbox(settings: Settings, *, port: int, db: str | None) -> int:
 
     from bot.sandbox import sandbox_db, serve
 
-    settings = settings.model_copy(update={"db_path": Path(db) if db else sandbox_db(settings)})
+    path = Path(db) if db else sandbox_db(settings)
+    # The demo's nightly backups must never mix with (and prune) the real bot's.
+    backups = path.with_name(f"{path.stem}-backups")
+    settings = settings.model_copy(update={"db_path": path, "backup_dir": backups})
     asyncio.run(serve(settings, port=port))
     return 0
 
