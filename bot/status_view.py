@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator, fmt_date, fmt_datetime, fmt_number
@@ -15,7 +16,10 @@ def megabytes(size: int, locale: str) -> str:
 
 def status_text(t: Translator, locale: str, tz: ZoneInfo, report: HealthReport) -> str:
     """The report in ``locale``, one fact a line."""
-    when = lambda moment: fmt_datetime(moment, locale, tz, style="short")  # noqa: E731
+
+    def when(moment: datetime) -> str:
+        return fmt_datetime(moment, locale, tz, style="short")
+
     lines = [
         t(locale, "status.title"),
         t(
