@@ -19,6 +19,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 import handlers
+from bot import upkeep
 from bot.clock import Clock, SystemClock
 from bot.notices import Notices
 from bot.outbox import Outbox
@@ -116,6 +117,7 @@ async def _post_init(application: Application) -> None:
             VOUCHER_EXPIRY_INTERVAL,
             name=VOUCHER_EXPIRY_JOB,
         )
+    upkeep.start(application)
     log.info("talentbot ready as @%s, database %s", application.bot.username, services.db.path)
 
 
@@ -157,6 +159,7 @@ async def _post_stop(application: Application) -> None:
     outbox: Outbox | None = application.bot_data.get("outbox")
     if outbox is not None:
         await outbox.stop()
+    await upkeep.stop(application)
 
 
 async def _post_shutdown(application: Application) -> None:

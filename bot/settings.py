@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, alias="TALENTBOT_WEBHOOK_PORT")
     # When unset, `run` makes a random one for each start (see bot.cli.webhook_secret).
     webhook_secret: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_SECRET")
+    # Nightly upkeep: a backup, then old delivery rows and reminders deleted and space reclaimed.
+    backup_dir: Path = Field(default=Path("data/backups"), alias="TALENTBOT_BACKUP_DIR")
+    backup_keep: int = Field(default=14, ge=1, le=3650, alias="TALENTBOT_BACKUP_KEEP")
+    retention_days: int = Field(default=180, ge=1, alias="TALENTBOT_RETENTION_DAYS")
+    # Local time (TALENTBOT_TIMEZONE) of the nightly upkeep; quiet hours suit it best.
+    nightly_at: time = Field(default=time(3, 30), alias="TALENTBOT_NIGHTLY_AT")
+    # /healthz answers 503 when no update arrived for this long (the webhook may be cut off).
+    health_max_silence: Annotated[timedelta, NoDecode] = Field(
+        default=timedelta(hours=24), alias="TALENTBOT_HEALTH_MAX_SILENCE"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", alias="TALENTBOT_LOG_FORMAT")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -74,19 +85,18 @@ class Settings(BaseSettings):
     def _parse_reminders(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        offsets = []
-        for part in value.split(","):
-            part = part.strip().lower()
-            if not part:
-                continue
-            match = re.fullmatch(r"(\d+)\s*([dhm])", part)
-            if match is None:
-                raise ValueError(f"{part!r} is not a duration like 24h, 90m or 2d")
-            amount, unit = int(match[1]), match[2]
-            offsets.append(
-                timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
-            )
+        offsets = [parse_duration(part) for part in value.split(",") if part.strip()]
         return tuple(sorted(set(offsets), reverse=True))
+
+    @field_validator("health_max_silence", mode="before")
+    @classmethod
+    def _parse_silence(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -126,6 +136,18 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The zone in which times are shown and typed."""
         return ZoneInfo(self.timezone)
+
+
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration as people write it in a settings file: ``24h``, ``90m``, ``2d``, ``30s``."""
+    part = text.strip().lower()
+    match = re.fullmatch(r"(\d+)\s*([dhms])", part)
+    if match is None:
+        raise ValueError(f"{part!r} is not a duration like 24h, 90m or 2d")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -22,6 +22,7 @@ from handlers import (
     registration,
     rewards,
     settings,
+    status,
 )
 
 
@@ -48,6 +49,7 @@ def setup(application: Application) -> None:
     rewards.setup(application)
     desk.setup(application)
     settings.setup(application)
+    status.setup(application)
     home.setup(application)
     fallback.setup(application)
     application.add_error_handler(errors.on_error)

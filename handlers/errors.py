@@ -19,8 +19,12 @@ async def on_error(update: object, context: BotContext) -> None:
         # The user blocked the bot; there is nobody to tell.
         log.info("forbidden while handling an update: %s", error)
         return
-    log.error("unhandled error while handling an update", exc_info=error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        log.error("unhandled error outside an update", exc_info=error)
+        return
+    # The update id is in the log line and in the apology, so a complaint can be traced.
+    log.error("unhandled error while handling update %s", update.update_id, exc_info=error)
+    if update.effective_chat is None:
         return
     translator = context.services.translator
     locale = translator.default_locale
@@ -30,7 +34,7 @@ async def on_error(update: object, context: BotContext) -> None:
             locale = (await context.services.people.viewer(user.id, user.language_code)).locale
     except Exception:
         log.exception("could not load the user's language for the error message")
-    text = translator(locale, "common.error")
+    text = translator(locale, "common.error_ref", ref=update.update_id)
     try:
         await context.bot.send_message(chat_id=update.effective_chat.id, text=text)
     except Exception:

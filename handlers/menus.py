@@ -49,6 +49,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
     MenuCommand("statement", Audience.PARTNER, also=Audience.ADMIN),
     MenuCommand("admin", Audience.ADMIN),
+    MenuCommand("status", Audience.ADMIN),
 )
 
 

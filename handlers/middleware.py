@@ -7,14 +7,28 @@ import logging
 from telegram import ChatMember, Update
 from telegram.ext import Application, ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
+from bot.logs import bind_update
+from bot.services.health import Heartbeat
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
 # Negative groups run before the features (group 0); the order among them matters:
-# membership changes are recorded first, then the viewer is loaded for everything else.
+# the update is traced first (so every log line of it carries its id), membership changes are
+# recorded next, then the viewer is loaded for everything else.
+TRACE_GROUP = -3
 MEMBERSHIP_GROUP = -2
 VIEWER_GROUP = -1
+
+
+async def trace_update(update: Update, context: BotContext) -> None:
+    """Tag the log with this update and note it as the last one handled (in memory only)."""
+    user = update.effective_user
+    bind_update(update.update_id, user.id if user is not None else None)
+    log.debug("update taken up")
+    heartbeat: Heartbeat | None = context.bot_data.get("heartbeat")
+    if heartbeat is not None:
+        heartbeat.seen(update.update_id, context.services.clock.now())
 
 
 async def load_viewer(update: Update, context: BotContext) -> None:
@@ -50,12 +64,13 @@ async def track_membership(update: Update, context: BotContext) -> None:
     status = change.new_chat_member.status
     reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
     if await context.services.people.mark_reachable(change.from_user.id, reachable):
-        log.info("user %s reachable=%s", change.from_user.id, reachable)
+        log.info("a user's chat became %s", "reachable" if reachable else "unreachable")
     raise ApplicationHandlerStop
 
 
 def setup(application: Application) -> None:
     """Register the middleware handlers."""
+    application.add_handler(TypeHandler(Update, trace_update), TRACE_GROUP)
     application.add_handler(
         ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER), MEMBERSHIP_GROUP
     )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -39,15 +40,29 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
-    async def connect(self, *, migrate: bool = True) -> None:
-        """Open the file (creating its folder), set the pragmas and apply pending migrations."""
+    async def connect(self, *, migrate: bool = True, readonly: bool = False) -> None:
+        """Open the file (creating its folder), set the pragmas and apply pending migrations.
+
+        ``readonly`` opens an existing file to look at it only (``talentbot status``): nothing
+        is created, set or migrated.
+        """
         if self._conn is not None:
+            return
+        if readonly:
+            self._conn = await aiosqlite.connect(
+                f"file:{quote(str(self.path))}?mode=ro", uri=True, isolation_level=None
+            )
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             return
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN ourselves, so a transaction is exactly what we say.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
+        # Takes effect only on a new, empty file (before WAL writes its header); older files are
+        # converted once by the nightly clean-up, which needs a VACUUM for it.
+        await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
@@ -133,8 +148,21 @@ class Database:
         async with self._lock, self.conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
-    async def migrate(self) -> list[int]:
-        """Apply the numbered migrations not yet recorded; return the versions applied now."""
+    async def run_script(self, sql: str) -> None:
+        """Run statements that cannot run inside a transaction (VACUUM, some pragmas) to the end,
+        holding the write lock."""
+        async with self._lock:
+            # executescript steps every statement to completion; execute() would stop a
+            # row-returning pragma such as incremental_vacuum after its first page.
+            await self.conn.executescript(sql)
+
+    async def migrate(self, *, upto: int | None = None) -> list[int]:
+        """Apply the numbered migrations not yet recorded (up to ``upto``, when given); return
+        the versions applied now.
+
+        Raises:
+            SchemaTooNew: the file was migrated by a newer talentbot; nothing is changed.
+        """
         conn = self.conn
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -142,9 +170,13 @@ class Database:
         )
         async with conn.execute("SELECT version FROM schema_migrations") as cursor:
             done = {row[0] for row in await cursor.fetchall()}
+        migrations = load_migrations()
+        newest = migrations[-1][0] if migrations else 0
+        if done and max(done) > newest:
+            raise SchemaTooNew(too_new_message(self.path, max(done), newest))
         applied = []
-        for version, name, sql in load_migrations():
-            if version in done:
+        for version, name, sql in migrations:
+            if version in done or (upto is not None and version > upto):
                 continue
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             record = (
@@ -244,6 +276,23 @@ def create_marked(path: Path, application_id: int) -> None:
         conn.execute(f"PRAGMA application_id = {int(application_id)}")
     finally:
         conn.close()
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer talentbot than this one."""
+
+
+def too_new_message(path: Path, version: int, newest: int) -> str:
+    """One line for an operator who started an older talentbot on a newer database."""
+    return (
+        f"{path} has schema version {version}, newer than this talentbot knows ({newest}); "
+        "install the newer talentbot again, or restore a backup made by this version"
+    )
+
+
+def newest_version() -> int:
+    """The number of the newest migration this talentbot ships."""
+    return max((version for version, _, _ in load_migrations()), default=0)
 
 
 def load_migrations() -> list[tuple[int, str, str]]:

@@ -211,7 +211,15 @@ class BroadcastRepository(MessageRows):
         return datetime.fromisoformat(value) if value else None
 
     async def progress(self, broadcast_id: int) -> Progress:
-        """Counts of a broadcast's deliveries by state."""
+        """Counts of a broadcast's deliveries by state (kept on its row once they are deleted)."""
+        kept = await self.db.fetch_one(
+            "SELECT total, sent_count AS sent, unreachable_count AS unreachable,"
+            " failed_count AS failed, cancelled_count AS cancelled"
+            " FROM broadcasts WHERE id = ? AND purged_at IS NOT NULL",
+            (broadcast_id,),
+        )
+        if kept is not None:
+            return Progress(**dict(kept))
         rows = await self.db.fetch_all(
             "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ? GROUP BY status",
             (broadcast_id,),

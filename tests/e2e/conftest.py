@@ -58,11 +58,19 @@ def bot_env(api: FakeBotApi, base_url: str, tmp_path: Path, **extra: str) -> dic
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, **extra_env: str) -> AsyncIterator[LiveBot]:
-    api = FakeBotApi()
+async def running_bot(
+    tmp_path: Path,
+    *,
+    api: FakeBotApi | None = None,
+    options: tuple[str, ...] = (),
+    **extra_env: str,
+) -> AsyncIterator[LiveBot]:
+    """``talentbot [options] run`` against a local Bot API server (``api``, or a new one)."""
+    api = api or FakeBotApi()
     async with BotApiServer(api) as server:
         process = await asyncio.create_subprocess_exec(
             str(TALENTBOT),
+            *options,
             "run",
             env=bot_env(api, server.base_url, tmp_path, **extra_env),
             cwd=tmp_path,  # no .env of the developer's is read

@@ -32,6 +32,7 @@ def test_settings(db_path: Path, token: str, **overrides: object) -> Settings:
         "TALENTBOT_TIMEZONE": "Asia/Shanghai",
         "TALENTBOT_DEFAULT_LOCALE": "zh",
         "TALENTBOT_WEBHOOK_URL": "",
+        "TALENTBOT_BACKUP_DIR": db_path.parent / "backups",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -12,6 +12,12 @@ VARIABLES = (
     "TALENTBOT_TIMEZONE",
     "TALENTBOT_DEFAULT_LOCALE",
     "TALENTBOT_WEBHOOK_URL",
+    "TALENTBOT_BACKUP_DIR",
+    "TALENTBOT_BACKUP_KEEP",
+    "TALENTBOT_RETENTION_DAYS",
+    "TALENTBOT_NIGHTLY_AT",
+    "TALENTBOT_HEALTH_MAX_SILENCE",
+    "TALENTBOT_LOG_FORMAT",
 )
 
 
@@ -98,3 +104,28 @@ def test_webhook_secret_telegram_would_refuse_is_named(monkeypatch, secret):
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert str(caught.value).startswith("TALENTBOT_WEBHOOK_SECRET: use 1 to 256 characters")
+
+
+def test_upkeep_settings_have_safe_defaults_and_read_as_written(monkeypatch):
+    from datetime import time, timedelta
+
+    settings = load_settings()
+    assert settings.backup_dir == Path("data/backups")
+    assert (settings.backup_keep, settings.retention_days) == (14, 180)
+    assert settings.nightly_at == time(3, 30)
+    assert settings.health_max_silence == timedelta(hours=24)
+    assert settings.log_format == "text"
+    monkeypatch.setenv("TALENTBOT_NIGHTLY_AT", "02:15")
+    monkeypatch.setenv("TALENTBOT_HEALTH_MAX_SILENCE", "90m")
+    monkeypatch.setenv("TALENTBOT_LOG_FORMAT", "JSON")
+    settings = load_settings()
+    assert settings.nightly_at == time(2, 15)
+    assert settings.health_max_silence == timedelta(minutes=90)
+    assert settings.log_format == "json"
+
+
+def test_a_wrong_log_format_is_named(monkeypatch):
+    monkeypatch.setenv("TALENTBOT_LOG_FORMAT", "xml")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("TALENTBOT_LOG_FORMAT: ")
