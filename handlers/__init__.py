@@ -21,6 +21,7 @@ from handlers import (
     profile,
     registration,
     rewards,
+    roles,
     settings,
 )
 
@@ -38,6 +39,7 @@ def setup(application: Application) -> None:
     registration.setup(application)
     profile.setup(application)
     admin.setup(application)
+    roles.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
     manage.setup(application)

@@ -70,6 +70,7 @@ def menu_keyboard(context: BotContext):  # noqa: ANN201 - a keyboard, built for 
                 (t("admin.rename_station"), f"{PREFIX}:rename"),
             ],
             [(t("admin.invite"), f"{PREFIX}:invite")],
+            [(t("admin.roles"), f"{PREFIX}:roles")],
             [(t("admin.adjust_points"), f"{PREFIX}:points")],
             [(t("admin.rewards"), f"{PREFIX}:rewards")],
         ]
@@ -85,10 +86,10 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def pick_station(update: Update, context: BotContext) -> None:
-    """List the stations as buttons, for renaming or for an invitation."""
+    """List the stations as buttons: to rename one, invite to one, or see its roles."""
     await answer(update)
     purpose = callback_arg(update, 1)
-    action = {"rename": "rn", "invite": "inv"}.get(purpose or "")
+    action = {"rename": "rn", "invite": "inv", "roles": "ppl"}.get(purpose or "")
     if action is None:
         await say(update, context, "common.stale_button")
         return
@@ -374,7 +375,7 @@ def setup(application: Application) -> None:
         )
     application.add_handler(CallbackQueryHandler(show_menu, pattern=f"^{PREFIX}:menu$"))
     application.add_handler(
-        CallbackQueryHandler(pick_station, pattern=f"^{PREFIX}:(rename|invite)$")
+        CallbackQueryHandler(pick_station, pattern=f"^{PREFIX}:(rename|invite|roles)$")
     )
     application.add_handler(CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:inv:\d+$"))
     application.add_handler(

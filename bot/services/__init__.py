@@ -81,7 +81,9 @@ class Services:
                 admin_ids=settings.admin_ids,
                 clock=clock,
             ),
-            admin=AdminService(stations=stations, invitations=invitations, clock=clock),
+            admin=AdminService(
+                stations=stations, roles=roles, invitations=invitations, clock=clock
+            ),
             broadcast_rows=broadcast_rows,
             reminder_rows=reminder_rows,
             broadcasts=BroadcastService(
