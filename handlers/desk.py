@@ -34,6 +34,9 @@ from handlers.context import BotContext
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
 
+# Years a statement button may name; the upper end leaves room for "the month after".
+STATEMENT_YEARS = (2000, 9998)
+
 # -- partners and coordinators at the desk ------------------------------------------------------
 
 
@@ -60,7 +63,7 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     try:
         voucher, reward, may = await context.services.rewards.look_up(context.viewer, code)
     except InvalidInput as exc:
-        await say(update, context, exc.key)
+        await say(update, context, exc.key, **exc.params)
         return
     except NotAllowed:
         await refuse(update, context)
@@ -108,8 +111,11 @@ async def mark_used(update: Update, context: BotContext) -> None:
         return
     try:
         outcome = await context.services.rewards.use(context.viewer, code)
-    except (NotAllowed, InvalidInput):
+    except NotAllowed:
         await refuse(update, context)
+        return
+    except InvalidInput as exc:
+        await answer(update, context.t(exc.key, **exc.params), alert=True)
         return
     await answer(update, context.t(f"rewards.use_{outcome}"), alert=outcome != "used")
     voucher, reward, _ = await context.services.rewards.look_up(context.viewer, code)
@@ -157,20 +163,41 @@ async def statement_command(update: Update, context: BotContext) -> None:
     await send(update, context, context.t("rewards.statement_pick"), markup=inline(rows))
 
 
+def statement_args(update: Update) -> tuple[int, int, int] | None:
+    """Station, year and month of a statement button (``st:<station>:<year>:<month>``).
+
+    Only the buttons /statement makes (this month and last) are in range; anything else is a
+    button from some other message, or a forged one.
+    """
+    station_id, year, month = (int_arg(update, i) for i in (1, 2, 3))
+    if station_id is None or year is None or month is None:
+        return None
+    if not (STATEMENT_YEARS[0] <= year <= STATEMENT_YEARS[1] and 1 <= month <= 12):
+        return None
+    return station_id, year, month
+
+
 async def statement_button(update: Update, context: BotContext) -> None:
     """The statement as a message and a CSV file."""
-    station_id, year, month = (int_arg(update, i) or 0 for i in (1, 2, 3))
+    args = statement_args(update)
+    if args is None:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return
+    station_id, year, month = args
     services = context.services
     try:
         rows = await services.rewards.statement(
-            context.viewer, station_id, year, max(1, min(12, month)), services.settings.tz
+            context.viewer, station_id, year, month, services.settings.tz
         )
     except NotAllowed:
         await refuse(update, context)
         return
-    await answer(update)
     station = await services.stations.get(station_id)
-    name = station.name(context.viewer.locale) if station else "?"
+    if station is None:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return
+    await answer(update)
+    name = station.name(context.viewer.locale)
     total = sum(row["cost"] for row in rows)
     await say(
         update,
