@@ -18,6 +18,7 @@ from handlers import (
     manage,
     middleware,
     new_activity,
+    privacy,
     profile,
     registration,
     rewards,
@@ -50,6 +51,7 @@ def setup(application: Application) -> None:
     rewards.setup(application)
     desk.setup(application)
     settings.setup(application)
+    privacy.setup(application)
     home.setup(application)
     fallback.setup(application)
     application.add_error_handler(errors.on_error)

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot.i18n import fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
-from handlers.common import admin_only, answer, inline, int_arg, refuse, say, send
+from handlers.common import admin_only, answer, inline, int_arg, person_name, refuse, say, send
 from handlers.context import BotContext
 from storage.points import CheckinOutcome
 
@@ -85,12 +85,12 @@ async def show_attendance(update: Update, context: BotContext, activity_id: int)
         lines.append(
             t(
                 "points.attendance_line",
-                name=row.name or "?",
+                name=person_name(context, row.name),
                 hours=fmt_number(row.current_hours, context.viewer.locale),
                 marks=" · ".join(marks),
             ).rstrip(" ·")
         )
-        buttons.append([(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")])
+        buttons.append([(f"✏️ {person_name(context, row.name)}", f"{MANAGE}:hrs:{row.id}")])
     buttons.append([(t("points.manual_button"), f"{MANAGE}:man:{activity_id}")])
     buttons.append([(t("reg.back"), f"{MANAGE}:open:{activity_id}")])
     await send(update, context, "\n".join(lines), markup=inline(buttons))
@@ -126,7 +126,7 @@ async def begin_hours(update: Update, context: BotContext) -> int:
         "mode": "hours",
         "attendance_id": attendance.id,
         "activity_id": attendance.activity_id,
-        "name": attendance.name or "?",
+        "name": person_name(context, attendance.name),
         "current": fmt_number(attendance.current_hours, context.viewer.locale),
     }
     return await ask(update, context, Step.HOURS)

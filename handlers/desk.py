@@ -26,6 +26,7 @@ from handlers.common import (
     edit_or_send,
     inline,
     int_arg,
+    person_name,
     refuse,
     say,
     send,
@@ -96,7 +97,7 @@ async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> st
     return context.t(
         "rewards.desk",
         name=reward.name(locale),
-        talent=voucher.talent_name or "?",
+        talent=person_name(context, voucher.talent_name),
         code=show_code(voucher.code),
         until=fmt_date(voucher.valid_until.astimezone(tz).date(), locale),
         status=status,

@@ -12,12 +12,14 @@ from bot.services.admin import AdminService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
+from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
+from storage.privacy import PrivacyRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -46,6 +48,7 @@ class Services:
     checkins: CheckinService
     points: PointsService
     rewards: RewardService
+    privacy: PrivacyService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -103,4 +106,7 @@ class Services:
             ),
             points=PointsService(points=points, clock=clock),
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
+            privacy=PrivacyService(
+                privacy=PrivacyRepository(db), activities=activities, clock=clock
+            ),
         )
