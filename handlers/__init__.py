@@ -18,9 +18,11 @@ from handlers import (
     manage,
     middleware,
     new_activity,
+    privacy,
     profile,
     registration,
     rewards,
+    roles,
     settings,
     status,
 )
@@ -39,6 +41,7 @@ def setup(application: Application) -> None:
     registration.setup(application)
     profile.setup(application)
     admin.setup(application)
+    roles.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
     manage.setup(application)
@@ -50,6 +53,7 @@ def setup(application: Application) -> None:
     desk.setup(application)
     settings.setup(application)
     status.setup(application)
+    privacy.setup(application)
     home.setup(application)
     fallback.setup(application)
     application.add_error_handler(errors.on_error)

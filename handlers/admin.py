@@ -72,6 +72,7 @@ async def menu_view(context: BotContext, page: int = 0) -> tuple[str, InlineKeyb
                 (t("admin.rename_station"), f"{PREFIX}:rename"),
             ],
             [(t("admin.invite"), f"{PREFIX}:invite")],
+            [(t("admin.roles"), f"{PREFIX}:roles")],
             [(t("admin.adjust_points"), f"{PREFIX}:points")],
             [(t("admin.rewards"), f"{PREFIX}:rewards")],
         ]
@@ -89,10 +90,10 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def pick_station(update: Update, context: BotContext) -> None:
-    """List the stations as buttons, for renaming or for an invitation."""
+    """List the stations as buttons: to rename one, invite to one, or see its roles."""
     await answer(update)
     purpose = callback_arg(update, 1)
-    action = {"rename": "rn", "invite": "inv"}.get(purpose or "")
+    action = {"rename": "rn", "invite": "inv", "roles": "ppl"}.get(purpose or "")
     if action is None:
         await say(update, context, "common.stale_button")
         return
@@ -382,7 +383,7 @@ def setup(application: Application) -> None:
         )
     application.add_handler(CallbackQueryHandler(show_menu, pattern=rf"^{PREFIX}:menu(:\d+)?$"))
     application.add_handler(
-        CallbackQueryHandler(pick_station, pattern=rf"^{PREFIX}:(rename|invite)(:\d+)?$")
+        CallbackQueryHandler(pick_station, pattern=rf"^{PREFIX}:(rename|invite|roles)(:\d+)?$")
     )
     application.add_handler(CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:inv:\d+$"))
     application.add_handler(

@@ -26,6 +26,7 @@ from handlers.common import (
     callback_arg,
     inline,
     int_arg,
+    person_name,
     refuse,
     say,
     send,
@@ -92,7 +93,7 @@ def attendance_line(context: BotContext, row: Attendance) -> str:
         marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
     return t(
         "points.attendance_line",
-        name=row.name or "?",
+        name=person_name(context, row.name),
         hours=fmt_number(row.current_hours, context.viewer.locale),
         marks=" · ".join(marks),
     ).rstrip(" ·")
@@ -117,7 +118,9 @@ async def show_attendance(
         budget=text_budget(title),
     )
     lines = [title, *(attendance_line(context, row) for row in shown.items)]
-    buttons = [[(f"✏️ {row.name or '?'}", f"{MANAGE}:hrs:{row.id}")] for row in shown.items]
+    buttons = [
+        [(f"✏️ {person_name(context, row.name)}", f"{MANAGE}:hrs:{row.id}")] for row in shown.items
+    ]
     turn = lambda n: f"{MANAGE}:att:{activity_id}:{n}"  # noqa: E731
     buttons.append(pager(context, shown.number, shown.count, turn))
     buttons.append([(t("points.manual_button"), f"{MANAGE}:man:{activity_id}")])
@@ -158,7 +161,7 @@ async def begin_hours(update: Update, context: BotContext) -> int:
         "mode": "hours",
         "attendance_id": attendance.id,
         "activity_id": attendance.activity_id,
-        "name": attendance.name or "?",
+        "name": person_name(context, attendance.name),
         "current": fmt_number(attendance.current_hours, context.viewer.locale),
     }
     return await ask(update, context, Step.HOURS)

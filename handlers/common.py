@@ -146,6 +146,11 @@ def coordinators_only(callback: Callback) -> Callback:
     return guarded
 
 
+def person_name(context: BotContext, name: str | None) -> str:
+    """A talent's name in a list; a talent who has no name any more deleted their account."""
+    return name or context.t("privacy.deleted_name")
+
+
 def callback_arg(update: Update, index: int) -> str | None:
     """The ``index``-th colon-separated part of the pressed button's data, or None."""
     query = update.callback_query

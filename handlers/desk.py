@@ -27,6 +27,7 @@ from handlers.common import (
     inline,
     int_arg,
     once,
+    person_name,
     press_of,
     refuse,
     say,
@@ -38,6 +39,9 @@ from handlers.paging import page_arg, pager, paginate
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
 from storage.presses import AlreadyDone
+
+# Years a statement button may name; the upper end leaves room for "the month after".
+STATEMENT_YEARS = (2000, 9998)
 
 # -- partners and coordinators at the desk ------------------------------------------------------
 
@@ -65,7 +69,7 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     try:
         voucher, reward, may = await context.services.rewards.look_up(context.viewer, code)
     except InvalidInput as exc:
-        await say(update, context, exc.key)
+        await say(update, context, exc.key, **exc.params)
         return
     except NotAllowed:
         await refuse(update, context)
@@ -98,7 +102,7 @@ async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> st
     return context.t(
         "rewards.desk",
         name=reward.name(locale),
-        talent=voucher.talent_name or "?",
+        talent=person_name(context, voucher.talent_name),
         code=show_code(voucher.code),
         until=fmt_date(voucher.valid_until.astimezone(tz).date(), locale),
         status=status,
@@ -118,8 +122,11 @@ async def mark_used(update: Update, context: BotContext) -> None:
     except AlreadyDone:
         await already_done(update, context)
         return
-    except (NotAllowed, InvalidInput):
+    except NotAllowed:
         await refuse(update, context)
+        return
+    except InvalidInput as exc:
+        await answer(update, context.t(exc.key, **exc.params), alert=True)
         return
     await answer(update, context.t(f"rewards.use_{outcome}"), alert=outcome != "used")
     voucher, reward, _ = await context.services.rewards.look_up(context.viewer, code)
@@ -178,20 +185,41 @@ async def statement_command(update: Update, context: BotContext) -> None:
     await show(update, context, text, markup=inline(rows), edit=page is not None)
 
 
+def statement_args(update: Update) -> tuple[int, int, int] | None:
+    """Station, year and month of a statement button (``st:<station>:<year>:<month>``).
+
+    Only the buttons /statement makes (this month and last) are in range; anything else is a
+    button from some other message, or a forged one.
+    """
+    station_id, year, month = (int_arg(update, i) for i in (1, 2, 3))
+    if station_id is None or year is None or month is None:
+        return None
+    if not (STATEMENT_YEARS[0] <= year <= STATEMENT_YEARS[1] and 1 <= month <= 12):
+        return None
+    return station_id, year, month
+
+
 async def statement_button(update: Update, context: BotContext) -> None:
     """The statement as a message and a CSV file."""
-    station_id, year, month = (int_arg(update, i) or 0 for i in (1, 2, 3))
+    args = statement_args(update)
+    if args is None:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return
+    station_id, year, month = args
     services = context.services
     try:
         rows = await services.rewards.statement(
-            context.viewer, station_id, year, max(1, min(12, month)), services.settings.tz
+            context.viewer, station_id, year, month, services.settings.tz
         )
     except NotAllowed:
         await refuse(update, context)
         return
-    await answer(update)
     station = await services.stations.get(station_id)
-    name = station.name(context.viewer.locale) if station else "?"
+    if station is None:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return
+    await answer(update)
+    name = station.name(context.viewer.locale)
     total = sum(row["cost"] for row in rows)
     await say(
         update,

@@ -41,6 +41,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("profile", Audience.EVERYONE),
     MenuCommand("settings", Audience.EVERYONE),
     MenuCommand("language", Audience.EVERYONE),
+    MenuCommand("mydata", Audience.EVERYONE),
+    MenuCommand("deleteme", Audience.EVERYONE),
     MenuCommand("help", Audience.EVERYONE),
     MenuCommand("cancel", Audience.EVERYONE),
     MenuCommand("new_activity", Audience.COORDINATOR),

@@ -306,6 +306,9 @@ async def cancel(update: Update, context: BotContext, *_: Any) -> int:
     key = "profile.edit_cancelled" if form and form.editing else "reg.cancelled"
     remove = ReplyKeyboardRemove() if form and form.reply_keyboard else None
     context.user_data.form = None
+    if not context.viewer.registered:
+        # "Nothing was stored" holds for a language chosen at the first question, too.
+        await context.services.people.forget_unregistered(context.viewer.telegram_id)
     await say(update, context, key, markup=remove)
     return ConversationHandler.END
 
@@ -324,6 +327,8 @@ async def consent(update: Update, context: BotContext, step: Step, arg: str | No
     """Record consent, or stop when it is refused."""
     if arg == "no":
         context.user_data.form = None
+        # A language chosen a step earlier was stored; without consent nothing may stay.
+        await context.services.people.forget_unregistered(context.viewer.telegram_id)
         await say(update, context, "reg.consent_declined")
         return ConversationHandler.END
     if arg != "yes":

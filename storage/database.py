@@ -175,25 +175,46 @@ class Database:
         if done and max(done) > newest:
             raise SchemaTooNew(too_new_message(self.path, max(done), newest))
         applied = []
-        for version, name, sql in migrations:
-            if version in done or (upto is not None and version > upto):
-                continue
-            stamp = datetime.now(UTC).isoformat(timespec="seconds")
-            record = (
-                "INSERT INTO schema_migrations (version, name, applied_at) "
-                f"VALUES ({version}, '{name}', '{stamp}');"
-            )
-            async with self._lock:
-                try:
-                    # executescript commits anything pending first, then runs the whole file.
-                    await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n{record}\nCOMMIT;")
-                except Exception:
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
-                    raise
-            log.info("applied migration %04d_%s", version, name)
-            applied.append(version)
+        pending = [m for m in migrations if m[0] not in done and (upto is None or m[0] <= upto)]
+        if not pending:
+            return applied
+        # Foreign keys are off while migrating, as SQLite's procedure for rebuilding a table
+        # requires: with them on, dropping the old table deletes its rows first, cascading into
+        # the tables that point at it. Before each commit every foreign key is checked instead.
+        # (The pragma cannot change inside a transaction, so it is set around them.)
+        await conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for version, name, sql in pending:
+                await self._apply(version, name, sql)
+                applied.append(version)
+        finally:
+            await conn.execute("PRAGMA foreign_keys = ON")
         return applied
+
+    async def _apply(self, version: int, name: str, sql: str) -> None:
+        conn = self.conn
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        record = (
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            f"VALUES ({version}, '{name}', '{stamp}');"
+        )
+        async with self._lock:
+            try:
+                # executescript commits anything pending first, then runs the whole file.
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n{record}")
+                async with conn.execute("PRAGMA foreign_key_check") as cursor:
+                    dangling = [tuple(row) for row in await cursor.fetchall()]
+                if dangling:
+                    raise RuntimeError(
+                        f"migration {version:04d}_{name} leaves foreign keys pointing at"
+                        f" nothing (table, rowid, parent, key): {dangling[:5]}"
+                    )
+                await conn.execute("COMMIT")
+            except Exception:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        log.info("applied migration %04d_%s", version, name)
 
     async def schema_version(self) -> int:
         """Return the newest migration recorded in the database (0 when none)."""

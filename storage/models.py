@@ -38,7 +38,7 @@ class Station(Row):
 
 class Talent(Row):
     id: int
-    telegram_id: int
+    telegram_id: int | None = None  # None once the account is deleted
     language: str | None = None
     name: str | None = None
     phone: str | None = None
@@ -53,6 +53,7 @@ class Talent(Row):
     expertise: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None
 
     @property
     def registered(self) -> bool:
@@ -79,6 +80,20 @@ class Invitation(Row):
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    withdrawn_by: int | None = None
+    withdrawn_at: datetime | None = None
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the link still grants its role."""
+        return self.used_at is None and self.withdrawn_at is None and self.expires_at > now
+
+
+class RoleHolder(Row):
+    """A role in force, with who holds it, as the admin's list of a station shows it."""
+
+    role: Role
+    name: str | None = None
+    telegram_id: int | None = None
 
 
 class Audience(Row):
@@ -268,4 +283,4 @@ class Voucher(Row):
     closed_at: datetime | None = None
     closed_by: int | None = None
     talent_name: str | None = None
-    telegram_id: int = 0
+    telegram_id: int | None = None

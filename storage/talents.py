@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -146,6 +147,23 @@ class TalentRepository:
         talent = await self.get(talent_id)
         assert talent is not None
         return talent
+
+    async def forget_unregistered(self, telegram_id: int) -> bool:
+        """Delete the row of someone who never registered; True when there was one to delete.
+
+        Choosing a language before declining the privacy notice stores a row, and declining
+        must leave nothing behind. A row that holds a role (an invitation was used), or that
+        anything else points at, stays.
+        """
+        try:
+            deleted = await self.db.execute_rowcount(
+                "DELETE FROM talents WHERE telegram_id = ? AND registered_at IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.talent_id = talents.id)",
+                (telegram_id,),
+            )
+        except sqlite3.IntegrityError:
+            return False  # a foreign key still needs the row
+        return deleted == 1
 
     async def set_reachable(self, telegram_id: int, reachable: bool, *, now: datetime) -> bool:
         """Mark whether the bot can write to this user; return True when the flag changed."""

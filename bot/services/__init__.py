@@ -12,6 +12,7 @@ from bot.services.admin import AdminService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
+from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
 from bot.settings import Settings
@@ -20,6 +21,7 @@ from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
 from storage.presses import PressRepository
+from storage.privacy import PrivacyRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -50,6 +52,7 @@ class Services:
     rewards: RewardService
     search: TalentSearch
     presses: PressRepository
+    privacy: PrivacyService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -86,7 +89,9 @@ class Services:
                 admin_ids=settings.admin_ids,
                 clock=clock,
             ),
-            admin=AdminService(stations=stations, invitations=invitations, clock=clock),
+            admin=AdminService(
+                stations=stations, roles=roles, invitations=invitations, clock=clock
+            ),
             broadcast_rows=broadcast_rows,
             reminder_rows=reminder_rows,
             broadcasts=BroadcastService(
@@ -109,4 +114,7 @@ class Services:
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
             search=search,
             presses=PressRepository(db),
+            privacy=PrivacyService(
+                privacy=PrivacyRepository(db), activities=activities, clock=clock
+            ),
         )

@@ -374,6 +374,12 @@ class ActivityService:
             await self._schedule_reminders(activity, promoted)
         return outcome, promoted
 
+    async def moved_up(self, activity_id: int, talent_id: int) -> None:
+        """A talent got a place from the waitlist in some other way: give them their reminders."""
+        activity = await self.activities.get(activity_id)
+        if activity is not None:
+            await self._schedule_reminders(activity, talent_id)
+
     async def _schedule_reminders(self, activity: Activity, talent_id: int) -> None:
         now = self.clock.now()
         # Start clean: a reminder whose new moment is already past must not fire at its old one.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.errors import NotAllowed
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
-from storage.models import Invitation, RoleName, Station, StationKind
-from storage.roles import InvitationRepository, RedeemOutcome
+from storage.models import Invitation, RoleHolder, RoleName, Station, StationKind
+from storage.roles import InvitationRepository, RedeemOutcome, RoleRepository
 from storage.stations import StationRepository
 
 INVITATION_PREFIX = "inv-"
@@ -20,9 +20,15 @@ STATION_NAME_MAX = 60
 
 class AdminService:
     def __init__(
-        self, *, stations: StationRepository, invitations: InvitationRepository, clock: Clock
+        self,
+        *,
+        stations: StationRepository,
+        roles: RoleRepository,
+        invitations: InvitationRepository,
+        clock: Clock,
     ) -> None:
         self.stations = stations
+        self.roles = roles
         self.invitations = invitations
         self.clock = clock
 
@@ -80,6 +86,46 @@ class AdminService:
             now=now,
             expires_at=now + INVITATION_VALID,
         )
+
+    async def station_people(
+        self, actor: Viewer, station_id: int
+    ) -> tuple[list[RoleHolder], list[Invitation]]:
+        """Who holds a role at a station, and its invitations still open (admins only)."""
+        self._require_admin(actor)
+        holders = await self.roles.at_station(station_id)
+        open_ = await self.invitations.open_at(station_id, now=self.clock.now())
+        return holders, open_
+
+    async def role(self, actor: Viewer, role_id: int) -> RoleHolder | None:
+        """One role in force, to confirm taking it away (admins only); None when gone."""
+        self._require_admin(actor)
+        return await self.roles.holder(role_id)
+
+    async def revoke_role(
+        self, actor: Viewer, role_id: int, *, granted_at: datetime
+    ) -> RoleHolder | None:
+        """Take away the role granted at ``granted_at`` (admins only).
+
+        Returns the holder as they were, or None when that grant had already ended. What the
+        role allowed stops at once: every action reads the roles afresh.
+        """
+        self._require_admin(actor)
+        holder = await self.roles.holder(role_id)
+        if holder is None:
+            return None
+        revoked = await self.roles.revoke(
+            role_id, granted_at=granted_at, by=actor.telegram_id, now=self.clock.now()
+        )
+        return holder if revoked else None
+
+    async def withdraw_invitation(self, actor: Viewer, invitation_id: int) -> Invitation | None:
+        """Withdraw an invitation nobody used (admins only); None when it was used or gone."""
+        self._require_admin(actor)
+        if not await self.invitations.withdraw(
+            invitation_id, by=actor.telegram_id, now=self.clock.now()
+        ):
+            return None
+        return await self.invitations.by_id(invitation_id)
 
     async def accept_invitation(
         self, telegram_id: int, token: str

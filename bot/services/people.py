@@ -121,6 +121,10 @@ class PeopleService:
         """Change one or more fields of a registered talent's profile."""
         return await self.talents.update_profile(talent_id, changes, now=self.clock.now())
 
+    async def forget_unregistered(self, telegram_id: int) -> bool:
+        """Keep nothing of someone who declined the privacy notice before registering."""
+        return await self.talents.forget_unregistered(telegram_id)
+
     async def mark_reachable(self, telegram_id: int, reachable: bool) -> bool:
         """Record that the user blocked the bot, or came back; True when that is news."""
         return await self.talents.set_reachable(telegram_id, reachable, now=self.clock.now())

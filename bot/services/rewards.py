@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
-from datetime import datetime
+from collections import deque
+from datetime import datetime, timedelta
+from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,9 @@ from storage.rewards import RedeemOutcome, RewardRepository, UseOutcome
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 9  # 31^9 is about 2^44.6, above the 40 bits asked for
 VOUCHER_PREFIX = "v-"
+# Codes a user may look up in vain in an hour: plenty for typos at a desk, while a guesser,
+# among 31^9 codes of which ten thousand are in use, finds one in about 30,000 years.
+WRONG_CODES_PER_HOUR = 10
 NAME_MAX = 100
 DESCRIPTION_MAX = 500
 LIMITS = {
@@ -67,10 +72,47 @@ def parse_field(field: str, text: str | None) -> Any:
     return int(value)
 
 
+class WrongCodes:
+    """How many voucher codes each user looked up in vain within the last ``window``.
+
+    A voucher code is all a desk needs, so guessing codes must stay slow. The count lives in
+    memory: losing it at a restart gives a guesser one more window, which does not matter.
+    """
+
+    def __init__(self, clock: Clock, *, limit: int, window: timedelta) -> None:
+        self.clock = clock
+        self.limit = limit
+        self.window = window
+        self._misses: dict[int, deque[datetime]] = {}
+
+    def wait(self, telegram_id: int) -> timedelta | None:
+        """How long this user must wait before looking up another code; None: not at all."""
+        misses = self._recent(telegram_id)
+        if len(misses) < self.limit:
+            return None
+        return misses[0] + self.window - self.clock.now()
+
+    def miss(self, telegram_id: int) -> None:
+        """Count a lookup that found no voucher this user may see."""
+        if len(self._misses) > 1000:
+            # Forget those who stopped guessing, so the map stays as small as the guessing.
+            for stale in [user for user in self._misses if not self._recent(user)]:
+                self._misses.pop(stale, None)
+        self._misses.setdefault(telegram_id, deque()).append(self.clock.now())
+
+    def _recent(self, telegram_id: int) -> deque[datetime]:
+        misses = self._misses.get(telegram_id, deque())
+        since = self.clock.now() - self.window
+        while misses and misses[0] <= since:
+            misses.popleft()
+        return misses
+
+
 class RewardService:
     def __init__(self, *, rewards: RewardRepository, clock: Clock) -> None:
         self.rewards = rewards
         self.clock = clock
+        self.wrong_codes = WrongCodes(clock, limit=WRONG_CODES_PER_HOUR, window=timedelta(hours=1))
 
     @staticmethod
     def _admin(actor: Viewer) -> None:
@@ -134,19 +176,39 @@ class RewardService:
             for role in actor.roles
         )
 
+    @staticmethod
+    def is_desk(actor: Viewer) -> bool:
+        """Partners, coordinators and admins: people who verify vouchers for someone else."""
+        return actor.is_partner or actor.is_coordinator
+
     async def look_up(self, actor: Viewer, code: str) -> tuple[Voucher, Reward, bool]:
         """A voucher and its reward, and whether ``actor`` may mark it used.
 
-        Its owner may look at it; anyone else needs to be allowed to verify it.
+        Its owner may look at it; anyone else needs to be allowed to verify it. Anyone else
+        who is not at a desk learns nothing, not even whether the code exists: an unknown code
+        and someone else's get the same answer. Every such miss counts towards the user's
+        limit of wrong codes an hour (admins, who see every voucher anyway, have none).
         """
+        if not actor.is_admin:
+            wait = self.wrong_codes.wait(actor.telegram_id)
+            if wait is not None:
+                raise InvalidInput(
+                    "rewards.too_many_wrong", minutes=ceil(wait / timedelta(minutes=1))
+                )
         voucher = await self.rewards.voucher(code)
-        if voucher is None:
-            raise InvalidInput("rewards.unknown_code")
-        reward = await self.rewards.get(voucher.reward_id)
-        assert reward is not None
-        owner = actor.talent is not None and actor.talent.id == voucher.talent_id
-        may = self.may_verify(actor, reward)
-        if not owner and not may:
+        reward = await self.rewards.get(voucher.reward_id) if voucher is not None else None
+        owner = (
+            voucher is not None
+            and actor.talent is not None
+            and (actor.talent.id == voucher.talent_id)
+        )
+        may = reward is not None and self.may_verify(actor, reward)
+        if voucher is None or reward is None or not (owner or may):
+            self.wrong_codes.miss(actor.telegram_id)
+            if not self.is_desk(actor):
+                raise InvalidInput("rewards.not_yours")
+            if voucher is None:
+                raise InvalidInput("rewards.unknown_code")
             raise NotAllowed
         return voucher, reward, may
 

@@ -5,7 +5,15 @@ from datetime import date
 import pytest
 
 from localapi.chat import sent_to
-from tests.support.flows import QUESTION, STEPS, add_station, label, register, walk_to
+from tests.support.flows import (
+    QUESTION,
+    STEPS,
+    add_station,
+    label,
+    make_coordinator,
+    register,
+    walk_to,
+)
 
 
 def plain(html: str) -> str:
@@ -118,6 +126,41 @@ async def test_refusing_consent_stores_nothing(harness):
     await bob.tap("I do not agree")
     assert "Without your consent" in bob.last_text()
     assert await harness.services.talents.by_telegram_id(bob.id) is None
+
+
+@pytest.mark.parametrize(
+    ("choice", "how", "answer"),
+    [
+        ("English", "decline", "Without your consent we cannot register you, and nothing"),
+        ("中文", "decline", "未经您的同意我们无法为您注册，也没有保存任何信息。"),
+        ("English", "cancel", "Registration cancelled; nothing was stored."),
+    ],
+)
+async def test_a_language_chosen_before_declining_is_not_kept(harness, choice, how, answer):
+    """Choosing a language stores it; declining the notice (or cancelling) must undo that."""
+    db = harness.services.db
+    pierre = harness.user("Pierre", language="fr")
+    await pierre.send("/start")
+    assert await db.fetch_value("SELECT count(*) FROM talents") == 0
+    await pierre.tap(choice)
+    assert await db.fetch_value("SELECT count(*) FROM talents") == 1
+    if how == "decline":
+        await pierre.tap("我不同意" if choice == "中文" else "I do not agree")
+    else:
+        await pierre.send("/cancel")
+    assert answer in pierre.last_text()
+    assert await db.fetch_value("SELECT count(*) FROM talents") == 0
+    await pierre.send("/start")  # a stranger again: the language is asked anew
+    assert pierre.buttons()[:2] == ["中文", "English"]
+
+
+async def test_declining_keeps_the_role_an_invitation_gave(harness):
+    station = await add_station(harness)
+    carol = await make_coordinator(harness, station)
+    await carol.send("/start")
+    await carol.tap("I do not agree")
+    roles = await harness.services.roles.of_telegram_user(carol.id)
+    assert [(r.station_id, r.role) for r in roles] == [(station.id, "coordinator")]
 
 
 @pytest.mark.parametrize("step", STEPS[1:])

@@ -15,6 +15,7 @@ from storage.models import RoleName
 from tests.support.flows import add_station, received, seed_talent
 from tests.support.harness import ADMIN_ID, eventually
 
+NOT_YOURS = "You have no voucher with this code. Please check the code, or see /vouchers."
 REWARD = {
     "name_zh": "温泉酒店一晚",
     "name_en": "A night at the spa hotel",
@@ -166,7 +167,7 @@ async def test_wrong_partner_and_other_talents_are_refused(harness, shop):
     stranger = await seed_talent(harness, 502)
     user = harness.user("Stranger", id=stranger.telegram_id)
     await user.send(f"/start v-{voucher.code}")
-    assert user.last_text() == "Sorry, you are not allowed to do that."
+    assert user.last_text() == NOT_YOURS
     await user.send(f"/verify {voucher.code}")
     assert user.last_text() == "Sorry, you are not allowed to do that."
     owner = harness.user("Owner", id=501)
@@ -373,3 +374,68 @@ async def test_the_application_expires_vouchers_at_start_and_every_hour(harness,
     ]
     assert await balance(harness, talent) == 50
     assert (await harness.services.rewards.rewards.get(reward.id)).stock == 3
+
+
+async def test_a_stranger_cannot_tell_a_real_code_from_an_unknown_one(harness, shop):
+    _, reward = shop
+    owner = await seed_talent(harness, 501)
+    await give_points(harness, owner, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(owner.id, reward.id)
+    unknown = "ABCDEFGHJ" if voucher.code != "ABCDEFGHJ" else "ABCDEFGHK"
+    for language, expected in (("en", NOT_YOURS), ("zh", "您没有这个券码的兑换券。")):
+        stranger = harness.user("Stranger", language=language)
+        await stranger.send(f"/start v-{voucher.code}")
+        theirs = stranger.last_text()
+        await stranger.send(f"/start v-{unknown}")
+        assert stranger.last_text() == theirs and theirs.startswith(expected)
+    # At a desk the difference is useful and stays: the hotel learns it is another's voucher.
+    elsewhere = await partner_of(harness, await add_station(harness, "Scenic", "景区"))
+    await elsewhere.send(f"/verify {unknown}")
+    assert elsewhere.last_text() == "No voucher has this code."
+    await elsewhere.send(f"/verify {voucher.code}")
+    assert elsewhere.last_text() == "Sorry, you are not allowed to do that."
+
+
+async def test_wrong_codes_are_limited_per_user_and_hour(harness, shop):
+    hotel, reward = shop
+    owner = await seed_talent(harness, 501)
+    await give_points(harness, owner, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(owner.id, reward.id)
+    guesser = harness.user("Guesser")
+    guesses = [c * 9 for c in "ABCDEFGHJK"]
+    for guess in guesses:
+        await guesser.send(f"/start v-{guess}")
+        assert guesser.last_text() == NOT_YOURS
+    harness.clock.advance(timedelta(minutes=20))
+    await guesser.send(f"/start v-{voucher.code}")
+    limited = "Too many codes that did not match. Please try again in 40 minutes."
+    assert guesser.last_text() == limited
+    # A forged Mark used button is a lookup too, and is held back the same way.
+    await guesser.press(once(f"vc:use:{voucher.code}"), forge=True)
+    assert guesser.alerts()[-1] == limited
+    assert (await harness.services.rewards.rewards.voucher(voucher.code)).status == "valid"
+    # Others are not held back, and the guesser may try again once the hour is over.
+    desk = await partner_of(harness, hotel)
+    await desk.send(f"/verify {voucher.code}")
+    assert desk.last_text().startswith("🎟 A night at the spa hotel")
+    harness.clock.advance(timedelta(minutes=40))
+    await guesser.send(f"/start v-{guesses[0]}")
+    assert guesser.last_text() == NOT_YOURS
+    # Admins see every voucher anyway; wrong codes do not hold them back.
+    admin = harness.admin()
+    for guess in guesses * 2:
+        await admin.send(f"/verify {guess}")
+    await admin.send(f"/verify {voucher.code}")
+    assert admin.last_text().startswith("🎟 A night at the spa hotel")
+
+
+@pytest.mark.parametrize(
+    "data", ["st:{station}:0:1", "st:{station}:2026:0", "st:{station}:2026:13", "st:999:2026:11"]
+)
+async def test_a_forged_statement_button_is_an_old_button(harness, shop, data):
+    hotel, _ = shop
+    admin = harness.admin()
+    await admin.send("/statement")
+    await admin.press(data.format(station=hotel.id), forge=True)
+    assert admin.alerts()[-1] == "That button belongs to an earlier message."
+    assert not any(m.get("document") for m in harness.api.bot_messages(admin.id))
