@@ -10,6 +10,7 @@ from handlers import (
     attendance,
     broadcast,
     catalog,
+    certificates,
     checkin,
     desk,
     errors,
@@ -20,6 +21,7 @@ from handlers import (
     new_activity,
     profile,
     registration,
+    reports,
     rewards,
     settings,
 )
@@ -35,6 +37,7 @@ def setup(application: Application) -> None:
     admin.setup_deep_links(application)
     activities.setup_deep_links(application)
     desk.setup_deep_links(application)
+    certificates.setup_deep_links(application)
     registration.setup(application)
     profile.setup(application)
     admin.setup(application)
@@ -45,6 +48,8 @@ def setup(application: Application) -> None:
     checkin.setup(application)
     attendance.setup(application)
     catalog.setup(application)
+    reports.setup(application)
+    certificates.setup(application)
     rewards.setup(application)
     desk.setup(application)
     settings.setup(application)

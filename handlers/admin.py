@@ -72,6 +72,7 @@ def menu_keyboard(context: BotContext):  # noqa: ANN201 - a keyboard, built for 
             [(t("admin.invite"), f"{PREFIX}:invite")],
             [(t("admin.adjust_points"), f"{PREFIX}:points")],
             [(t("admin.rewards"), f"{PREFIX}:rewards")],
+            [(t("admin.funding"), "fr:menu")],
         ]
     )
 

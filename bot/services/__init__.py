@@ -9,15 +9,18 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
+from bot.services.certificates import CertificateService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
+from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
+from storage.reports import ReportRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -46,6 +49,8 @@ class Services:
     checkins: CheckinService
     points: PointsService
     rewards: RewardService
+    reports: ReportService
+    certificates: CertificateService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -67,6 +72,14 @@ class Services:
             reminder_offsets=settings.reminders,
         )
         points = PointsRepository(db)
+        report_rows = ReportRepository(db)
+        reports = ReportService(
+            reports=report_rows,
+            stations=stations,
+            clock=clock,
+            tz=settings.tz,
+            season_start=settings.season_month_day,
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -101,4 +114,6 @@ class Services:
             ),
             points=PointsService(points=points, clock=clock),
             rewards=RewardService(rewards=RewardRepository(db), clock=clock),
+            reports=reports,
+            certificates=CertificateService(reports=reports, clock=clock),
         )
