@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import noto_cjk_sans_otc
-from fontTools.ttLib import TTCollection
+from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 # The faces of NotoSansCJK-Regular.ttc are JP, KR, SC, TC, HK, then the monospaced ones: SC has
@@ -28,8 +28,8 @@ def font_path() -> Path:
 @cache
 def covered() -> frozenset[int]:
     """The code points the font draws."""
-    collection = TTCollection(str(font_path()), lazy=True)
-    return frozenset(collection.fonts[FACE_SC].getBestCmap())
+    with TTFont(str(font_path()), fontNumber=FACE_SC, lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def printable(text: str) -> str:
