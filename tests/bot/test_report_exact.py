@@ -368,8 +368,9 @@ async def totals_equal_the_tables(harness, report, start, end):
         "SELECT coalesce(sum(delta), 0) FROM ledger WHERE created_at < ?", (bounds[1],)
     )
     assert report.total.points_outstanding == outstanding
-    for kind, figure in (("earn", "points_earned"), ("adjust", "points_adjusted"),
-                         ("refund", "points_refunded"), ("redeem", "points_redeemed")):  # fmt: skip
+    kinds = {"earn": "points_earned", "adjust": "points_adjusted",
+             "refund": "points_refunded", "redeem": "points_redeemed"}  # fmt: skip
+    for kind, figure in kinds.items():
         value = await db.fetch_value(
             "SELECT coalesce(sum(delta), 0) FROM ledger WHERE kind = ?"
             " AND created_at >= ? AND created_at < ?",
