@@ -46,6 +46,10 @@ def render_certificate(text: CertificateText) -> bytes:
     pdf.add_page()
     pdf.set_text_color(*INK)
     width = pdf.epw
+    # A frame around the page, as printed certificates have.
+    pdf.set_draw_color(*RULE)
+    pdf.rect(8, 8, pdf.w - 16, pdf.h - 16)
+    pdf.ln(6)
 
     pdf.set_font(FONT, size=26)
     pdf.cell(width, 16, printable(text.title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -53,10 +57,10 @@ def render_certificate(text: CertificateText) -> bytes:
     pdf.line(pdf.l_margin, pdf.get_y() + 2, pdf.l_margin + width, pdf.get_y() + 2)
     pdf.ln(8)
     pdf.set_font(FONT, size=13)
-    pdf.multi_cell(width, 8, printable(text.body), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 8, printable(text.body), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
 
-    columns = (28.0, width - 28 - 52 - 26, 52.0, 26.0)
+    columns = (36.0, width - 36 - 50 - 26, 50.0, 26.0)
     pdf.set_font(FONT, size=10.5)
     pdf.set_fill_color(238, 238, 238)
     for header, size in zip(text.headers, columns, strict=True):
@@ -71,7 +75,9 @@ def render_certificate(text: CertificateText) -> bytes:
     pdf.ln(8)
 
     pdf.set_font(FONT, size=12)
-    pdf.multi_cell(width, 7, printable(text.issued), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        width, 7, printable(text.issued), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(6)
     if pdf.get_y() > pdf.h - 75:
         pdf.add_page()
@@ -82,7 +88,7 @@ def render_certificate(text: CertificateText) -> bytes:
     pdf.cell(width - 46, 10, text.code, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(width - 46, 6, printable(text.verify))
+    pdf.multi_cell(width - 46, 6, printable(text.verify), align="L")
     return bytes(pdf.output())
 
 
