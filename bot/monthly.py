@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.i18n import supported_locale
 from bot.ratelimit import BulkSend
-from bot.render.report import Composed, compose
+from bot.render.report import Composed, Sheet, compose, spreadsheet
 from bot.services import Services
 from bot.services.reports import Period, month_of
 
@@ -64,7 +64,7 @@ class MonthlyReports:
                 for telegram_id, station, language in await rows.coordinators()
                 if telegram_id not in services.settings.admin_ids
             ]
-            made: dict[tuple[int | None, str], Composed] = {}
+            made: dict[tuple[int | None, str], tuple[Composed, Sheet]] = {}
             sent = 0
             for telegram_id, station, language in recipients:
                 scope = ALL if station is None else f"station:{station}"
@@ -76,17 +76,20 @@ class MonthlyReports:
                 locale = supported_locale(language) or services.translator.default_locale
                 if (station, locale) not in made:
                     report = await services.reports.build(station, period)
-                    made[station, locale] = await compose(
-                        services.translator, locale, services.reports, report
+                    made[station, locale] = (
+                        await compose(services.translator, locale, report),
+                        await spreadsheet(services.translator, locale, services.reports, report),
                     )
-                status, error = await self._send(telegram_id, locale, made[station, locale])
+                status, error = await self._send(telegram_id, locale, *made[station, locale])
                 await rows.settle_delivery(
                     month, telegram_id, scope, status, now=services.clock.now(), error=error
                 )
                 sent += status == "sent"
             return sent
 
-    async def _send(self, chat_id: int, locale: str, composed: Composed) -> tuple[str, str | None]:
+    async def _send(
+        self, chat_id: int, locale: str, composed: Composed, sheet: Sheet
+    ) -> tuple[str, str | None]:
         """The summary, the chart and the spreadsheet, through the bulk lane."""
         intro = self.services.translator(locale, "reports.monthly_intro")
         bulk = BulkSend()
@@ -102,7 +105,7 @@ class MonthlyReports:
                 rate_limit_args=bulk,
             )
             await self.bot.send_document(
-                chat_id, composed.sheet, filename=composed.sheet_name, rate_limit_args=bulk
+                chat_id, sheet.data, filename=sheet.name, rate_limit_args=bulk
             )
         except Forbidden as exc:
             return "unreachable", str(exc)

@@ -10,6 +10,7 @@ import warnings
 from enum import IntEnum
 
 from telegram import Update
+from telegram.constants import ChatAction
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -19,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.render.report import compose, money
+from bot.render.report import compose, money, spreadsheet
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.reports import Period, PeriodKind, parse_dates
 from handlers.common import (
@@ -145,14 +146,16 @@ async def send_report(
         await say(update, context, exc.key)
         return
     locale = context.viewer.locale
-    composed = await compose(services.translator, locale, services.reports, report)
+    composed = await compose(services.translator, locale, report)
     chat = update.effective_chat
     assert chat is not None
     await send(update, context, composed.text)
     await context.bot.send_photo(
         chat.id, composed.chart, caption=composed.caption, filename=composed.chart_name
     )
-    await context.bot.send_document(chat.id, composed.sheet, filename=composed.sheet_name)
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    sheet = await spreadsheet(services.translator, locale, services.reports, report)
+    await context.bot.send_document(chat.id, sheet.data, filename=sheet.name)
 
 
 async def start_dates(update: Update, context: BotContext) -> int:

@@ -287,7 +287,9 @@ class ReportRepository:
             " ORDER BY t.id",
             {**window.params(), "lo": lo, "hi": hi},
         )
-        return [TalentLine(**dict(row)) for row in rows]
+        # Plain integers and text straight from SQLite: nothing to validate, and a city's
+        # 100,000 lines are built faster without it.
+        return [TalentLine.model_construct(**dict(row)) for row in rows]
 
     # -- funding rates --------------------------------------------------------------------------
 

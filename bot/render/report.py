@@ -1,10 +1,13 @@
 """A report as the talent office receives it: a short message, a chart and a spreadsheet.
 
-One function makes all three, for /report and for the monthly report alike.
+The same functions serve /report and the monthly report. The message and the chart come
+first; the spreadsheet, which lists every talent and for a whole city takes seconds to write,
+is made after them, so that the figures never wait for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,14 +27,20 @@ MAX_STATION_LINES = 30  # more stations than this: the spreadsheet has them all
 
 @dataclass(frozen=True, slots=True)
 class Composed:
-    """What is sent: the summary (Telegram HTML), the chart and the spreadsheet."""
+    """What is sent first: the summary (Telegram HTML) and the chart."""
 
     text: str
     caption: str
     chart: bytes
     chart_name: str
-    sheet: bytes
-    sheet_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """The spreadsheet, and its file name."""
+
+    data: bytes
+    name: str
 
 
 def _babel(locale: str) -> str:
@@ -199,13 +208,8 @@ def file_name(translator: Translator, locale: str, report: Report, extension: st
     return f"{safe}.{extension}"
 
 
-async def compose(
-    translator: Translator, locale: str, service: ReportService, report: Report
-) -> Composed:
-    """The message, the chart and the spreadsheet of a report, in ``locale``."""
-    workbook = ReportWorkbook(report, partial(plain, translator, locale), locale, service.tz)
-    async for page in service.talent_lines(report):
-        workbook.add_talents(page)
+async def compose(translator: Translator, locale: str, report: Report) -> Composed:
+    """The message and the chart of a report, in ``locale``."""
     caption = translator(
         locale,
         "reports.chart_caption",
@@ -215,8 +219,19 @@ async def compose(
     return Composed(
         text=summary_text(translator, locale, report),
         caption=caption,
-        chart=chart_png(translator, locale, report),
+        chart=await asyncio.to_thread(chart_png, translator, locale, report),
         chart_name=file_name(translator, locale, report, "png"),
-        sheet=workbook.finish(),
-        sheet_name=file_name(translator, locale, report, "xlsx"),
     )
+
+
+async def spreadsheet(
+    translator: Translator, locale: str, service: ReportService, report: Report
+) -> Sheet:
+    """The spreadsheet of a report, in ``locale``."""
+    workbook = ReportWorkbook(report, partial(plain, translator, locale), locale, service.tz)
+    # Writing cells is pure Python and a city has many talents: each page is written in a
+    # thread, so that the bot goes on answering others while the spreadsheet grows.
+    async for page in service.talent_lines(report):
+        await asyncio.to_thread(workbook.add_talents, page)
+    data = await asyncio.to_thread(workbook.finish)
+    return Sheet(data, file_name(translator, locale, report, "xlsx"))

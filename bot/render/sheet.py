@@ -32,6 +32,8 @@ def formula_safe(text: str) -> str:
 
 def display_width(text: str) -> int:
     """How many columns ``text`` takes: a Chinese character is two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -68,7 +70,7 @@ class _Sheet:
                     self.row, col, float(value), book.total_decimal if bold else book.decimal
                 )
             elif isinstance(value, int | float):
-                shown = f"{value:,}"
+                shown = str(value)
                 self.sheet.write_number(self.row, col, value, style)
             else:
                 shown = formula_safe(str(value))
@@ -271,22 +273,36 @@ class ReportWorkbook:
         ]
 
     def add_talents(self, lines: Sequence[TalentLine]) -> None:
-        """Write a page of the talents sheet."""
+        """Write a page of the talents sheet.
+
+        A city has many talents, so this skips the general ``write``: the cells' types are
+        known, and only the two text columns can grow wider than their headers.
+        """
+        sheet, widths = self.talents.sheet, self.talents.widths
+        row = self.talents.row
+        erased = self.label("reports.erased")
+        stations: dict[int, str] = {}
         for line in lines:
-            self.talents.write(
-                [
-                    line.id,
-                    line.name if line.name is not None else self.label("reports.erased"),
-                    self.station_name(line.station_id),
-                    line.attended,
-                    hours_of(line.hours_centi),
-                    line.earned,
-                    line.adjusted,
-                    line.redeemed,
-                    line.refunded,
-                    line.balance,
-                ]
-            )
+            name = formula_safe(line.name) if line.name is not None else erased
+            station = stations.get(line.station_id)
+            if station is None:
+                station = stations[line.station_id] = formula_safe(
+                    self.station_name(line.station_id)
+                )
+            sheet.write_number(row, 0, line.id)
+            sheet.write_string(row, 1, name)
+            sheet.write_string(row, 2, station)
+            sheet.write_number(row, 3, line.attended)
+            sheet.write_number(row, 4, line.hours_centi / 100, self.decimal)
+            for col, value in enumerate(
+                (line.earned, line.adjusted, line.redeemed, line.refunded, line.balance), 5
+            ):
+                if value is not None:
+                    sheet.write_number(row, col, value)
+            widths[1] = max(widths[1], display_width(name))
+            widths[2] = max(widths[2], display_width(station))
+            row += 1
+        self.talents.row = row
 
     def finish(self) -> bytes:
         """Close the talents sheet, add the About sheet and return the file."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from bot.render.report import compose
+from bot.render.report import spreadsheet
 from bot.services.activities import ActivityDraft
 from bot.services.reports import Period, PeriodKind
 from storage.models import StationKind
@@ -382,8 +382,8 @@ async def totals_equal_the_tables(harness, report, start, end):
 async def spreadsheet_adds_up(harness, report):
     """The spreadsheet's sheets add up to the summary's total row."""
     services = harness.services
-    composed = await compose(services.translator, "en", services.reports, report)
-    book = openpyxl.load_workbook(io.BytesIO(composed.sheet), read_only=True)
+    sheet = await spreadsheet(services.translator, "en", services.reports, report)
+    book = openpyxl.load_workbook(io.BytesIO(sheet.data), read_only=True)
     assert book.sheetnames == ["Summary", "Activities", "Vouchers", "Talents", "About"]
     summary = [list(row) for row in book["Summary"].iter_rows(values_only=True)]
     headers = summary[0]
