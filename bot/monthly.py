@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -28,9 +29,9 @@ MAX_ATTEMPTS = 3
 ALL = "all"
 
 
-def due_month(now: datetime, tz: object) -> Period | None:
+def due_month(now: datetime, tz: ZoneInfo) -> Period | None:
     """The month whose report is due at ``now``: last month, from 09:00 on the 1st."""
-    local = now.astimezone(tz)  # type: ignore[arg-type]
+    local = now.astimezone(tz)
     send_at = datetime.combine(local.date().replace(day=1), SEND_AT, tzinfo=local.tzinfo)
     if local < send_at:
         return None

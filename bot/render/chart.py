@@ -85,7 +85,7 @@ def _legend(
     font = pil_font(20)
     x, y = MARGIN, top
     for item, color in zip(series, colors, strict=True):
-        name = printable(item.name)
+        name = _fit(draw, printable(item.name), font, WIDTH - 2 * MARGIN - 60)
         width = 28 + int(draw.textlength(name, font=font)) + 24
         if x + width > WIDTH - MARGIN and x > MARGIN:
             x, y = MARGIN, y + 32
@@ -161,8 +161,8 @@ def _engaged(
     top += 40
     if not series:
         return
-    names = [printable(s.name) for s in series]
-    name_width = min(320, max(int(draw.textlength(n, font=label_font)) for n in names) + 16)
+    names = [_fit(draw, printable(s.name), label_font, 300) for s in series]
+    name_width = max(int(draw.textlength(n, font=label_font)) for n in names) + 16
     plot_left = left + name_width
     peak = max((s.engaged for s in series), default=0)
     row = min(44.0, (bottom - top) / len(series))
@@ -183,6 +183,15 @@ def _engaged(
             fill=TEXT,
         )
     draw.line((plot_left, top, plot_left, top + row * len(series)), fill=AXIS, width=1)
+
+
+def _fit(draw: ImageDraw.ImageDraw, label: str, font: object, room: float) -> str:
+    """``label`` cut with an ellipsis to fit ``room`` pixels."""
+    if draw.textlength(label, font=font) <= room:  # type: ignore[arg-type]
+        return label
+    while label and draw.textlength(label + "…", font=font) > room:  # type: ignore[arg-type]
+        label = label[:-1]
+    return label + "…"
 
 
 def _centered(

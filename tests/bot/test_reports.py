@@ -86,7 +86,7 @@ async def test_coordinator_sees_only_their_station(harness, city):
     await coordinator.tap("This month")
     summary = coordinator.texts()[-3]
     assert summary.startswith("📊 City hospital · December 2026")
-    assert "Funding: CN¥0.00 = 1 talents × CN¥0.00 + 2 h × CN¥0.00" in summary
+    assert "Funding: CN¥0.00 = 1 engaged × CN¥0.00 + 2 h × CN¥0.00" in summary
     book = workbook(harness, documents(harness, coordinator)[-1])
     rows = list(book["Summary"].iter_rows(values_only=True))
     assert [h for h in rows[0] if h in EN_HEADERS] == EN_HEADERS
@@ -158,7 +158,7 @@ async def test_funding_rates_in_admin(harness, city):
     await admin.send("/report")
     await admin.tap("City hospital")
     await admin.tap("This month")
-    assert "Funding: $301.00 = 1 talents × $200.00 + 2 h × $50.50" in admin.texts()[-3]
+    assert "Funding: $301.00 = 1 engaged × $200.00 + 2 h × $50.50" in admin.texts()[-3]
     coordinator = await make_coordinator(harness, hospital)
     await coordinator.press("fr:menu", forge=True)
     assert coordinator.alerts()[-1] == "Sorry, you are not allowed to do that."
