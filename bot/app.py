@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot import upkeep
 from bot.clock import Clock, SystemClock
+from bot.monthly import SEND_AT, MonthlyReports
 from bot.notices import Notices
 from bot.outbox import Outbox
 from bot.processing import PerUserUpdateProcessor
@@ -32,6 +33,9 @@ from handlers.menus import set_default_menus
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+MONTHLY_JOB = "monthly_reports"
+MONTHLY_AT_START = "monthly_reports_at_start"
 
 # The updates the bot acts on; my_chat_member tells when a talent blocks or unblocks the bot.
 ALLOWED_UPDATES = [
@@ -117,6 +121,12 @@ async def _post_init(application: Application) -> None:
             VOUCHER_EXPIRY_INTERVAL,
             name=VOUCHER_EXPIRY_JOB,
         )
+        application.bot_data["monthly"] = MonthlyReports(application.bot, services)
+        # Every day at 09:00: on the 1st that sends last month's reports; on other days it
+        # retries one that failed. At start: whatever fell due while the bot was down.
+        at = time(SEND_AT.hour, SEND_AT.minute, tzinfo=services.settings.tz)
+        application.job_queue.run_daily(_monthly_reports, time=at, name=MONTHLY_JOB)
+        application.job_queue.run_once(_monthly_reports, when=0, name=MONTHLY_AT_START)
     upkeep.start(application)
     log.info("talentbot ready as @%s, database %s", application.bot.username, services.db.path)
 
@@ -146,6 +156,11 @@ def at_start_and_every(
 async def _send_reminders(context: CallbackContext) -> None:
     outbox: Outbox = context.application.bot_data["outbox"]
     await outbox.send_due_reminders()
+
+
+async def _monthly_reports(context: CallbackContext) -> None:
+    monthly: MonthlyReports = context.application.bot_data["monthly"]
+    await monthly.send_due()
 
 
 async def _expire_vouchers(context: CallbackContext) -> None:

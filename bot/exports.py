@@ -17,14 +17,18 @@ from collections.abc import Iterable, Sequence
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def safe_text(text: str) -> str:
+    """Text that a spreadsheet shows as typed, never runs as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def safe_cell(value: object) -> object:
     """A cell that a spreadsheet shows as text, never runs: numbers stay numbers."""
     if value is None:
         return ""
     if isinstance(value, bool | int | float):
         return value
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return safe_text(str(value))
 
 
 def safe_row(row: Iterable[object]) -> list[object]:

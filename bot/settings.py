@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     checkin_early_minutes: int = Field(
         default=60, ge=0, le=24 * 60, alias="TALENTBOT_CHECKIN_EARLY"
     )
+    # The programme's season (a winter) starts on this day, MM-DD, and ends the day before it a
+    # year later; reports and service certificates count by it.
+    season_start: str = Field(default="10-01", alias="TALENTBOT_SEASON_START")
     webhook_url: str | None = Field(default=None, alias="TALENTBOT_WEBHOOK_URL")
     # Loopback: the webhook is meant to sit behind a reverse proxy that terminates TLS; listening
     # on every interface has to be asked for.
@@ -109,6 +112,20 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("season_start")
+    @classmethod
+    def _check_season_start(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*(\d{1,2})-(\d{1,2})\s*", value)
+        month, day = (int(match[1]), int(match[2])) if match else (0, 0)
+        try:
+            # 2025 is not a leap year: a season cannot start on a day most years lack.
+            date(2025, month, day)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a day of the year as MM-DD (for example 10-01)"
+            ) from None
+        return f"{month:02d}-{day:02d}"
+
     @field_validator("default_locale")
     @classmethod
     def _check_locale(cls, value: str) -> str:
@@ -131,6 +148,12 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("use 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
         return value
+
+    @property
+    def season_month_day(self) -> tuple[int, int]:
+        """The month and day on which a season starts."""
+        month, day = self.season_start.split("-")
+        return int(month), int(day)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ from handlers import (
     attendance,
     broadcast,
     catalog,
+    certificates,
     checkin,
     desk,
     errors,
@@ -21,6 +22,7 @@ from handlers import (
     privacy,
     profile,
     registration,
+    reports,
     rewards,
     roles,
     settings,
@@ -38,6 +40,7 @@ def setup(application: Application) -> None:
     admin.setup_deep_links(application)
     activities.setup_deep_links(application)
     desk.setup_deep_links(application)
+    certificates.setup_deep_links(application)
     registration.setup(application)
     profile.setup(application)
     admin.setup(application)
@@ -49,6 +52,8 @@ def setup(application: Application) -> None:
     checkin.setup(application)
     attendance.setup(application)
     catalog.setup(application)
+    reports.setup(application)
+    certificates.setup(application)
     rewards.setup(application)
     desk.setup(application)
     settings.setup(application)

@@ -75,6 +75,7 @@ async def menu_view(context: BotContext, page: int = 0) -> tuple[str, InlineKeyb
             [(t("admin.roles"), f"{PREFIX}:roles")],
             [(t("admin.adjust_points"), f"{PREFIX}:points")],
             [(t("admin.rewards"), f"{PREFIX}:rewards")],
+            [(t("admin.funding"), "fr:menu")],
         ]
     )
     return t("admin.menu", stations=listing), keyboard

@@ -14,6 +14,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_span
 from bot.services.errors import NotAllowed
 from bot.services.points import CHECKIN_PREFIX
+from handlers.certificates import certificate_rows
 from handlers.common import answer, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
 from storage.models import LedgerEntry
@@ -68,7 +69,9 @@ async def show_points(update: Update, context: BotContext) -> None:
         total=fmt_number(round(summary.hours_total, 2), locale),
     )
     entries = await services.points.history(talent.id, before_id=None, limit=PAGE)
-    await send_entries(update, context, entries, header=text)
+    # The service certificate of each season served in, under the first page only.
+    extra = await certificate_rows(context, talent.id)
+    await send_entries(update, context, entries, header=text, extra=extra)
 
 
 async def more_points(update: Update, context: BotContext) -> None:
@@ -84,7 +87,12 @@ async def more_points(update: Update, context: BotContext) -> None:
 
 
 async def send_entries(
-    update: Update, context: BotContext, entries: list[LedgerEntry], *, header: str
+    update: Update,
+    context: BotContext,
+    entries: list[LedgerEntry],
+    *,
+    header: str,
+    extra: list[list[tuple[str, str]]] | None = None,
 ) -> None:
     """Ledger lines, with a More button while older ones exist."""
     locale = context.viewer.locale
@@ -106,10 +114,10 @@ async def send_entries(
                 what=what,
             )
         )
-    markup = None
+    rows = list(extra or [])
     if len(entries) == PAGE:
-        markup = inline([[(context.t("points.more"), f"{POINTS_PREFIX}{entries[-1].id}")]])
-    await send(update, context, "\n".join(lines), markup=markup)
+        rows.insert(0, [(context.t("points.more"), f"{POINTS_PREFIX}{entries[-1].id}")])
+    await send(update, context, "\n".join(lines), markup=inline(rows) if rows else None)
 
 
 async def qr_code(update: Update, context: BotContext) -> None:

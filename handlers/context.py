@@ -53,7 +53,9 @@ class StationForm:
 class UserData:
     """What the bot keeps about a user between updates: only unfinished dialogs."""
 
-    __slots__ = ("activity", "attendance", "broadcast", "form", "reward", "station_form")
+    __slots__ = (
+        "activity", "attendance", "broadcast", "form", "report", "reward", "station_form",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.form: ProfileForm | None = None
@@ -62,6 +64,7 @@ class UserData:
         self.activity: Any = None  # handlers.new_activity.ActivityForm, kept by that module
         self.attendance: dict[str, Any] | None = None  # kept by handlers.attendance
         self.reward: dict[str, Any] | None = None  # kept by handlers.catalog
+        self.report: dict[str, Any] | None = None  # kept by handlers.reports
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

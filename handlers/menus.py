@@ -48,6 +48,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("new_activity", Audience.COORDINATOR),
     MenuCommand("manage", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
+    MenuCommand("report", Audience.COORDINATOR),
     MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
     MenuCommand("statement", Audience.PARTNER, also=Audience.ADMIN),
     MenuCommand("admin", Audience.ADMIN),

@@ -19,7 +19,8 @@ class CheckinOutcome(StrEnum):
     NOT_OPEN = "not_open"  # a draft
 
 
-_LATEST_HOURS = (
+# The hours an attendance row (aliased ``a``) counts for: its latest correction, else its own.
+LATEST_HOURS = (
     "coalesce((SELECT c.hours FROM hour_corrections c WHERE c.attendance_id = a.id"
     " ORDER BY c.id DESC LIMIT 1), a.hours)"
 )
@@ -59,7 +60,7 @@ class PointsRepository:
     async def hours(self, talent_id: int, *, since: datetime | None = None) -> float:
         """Service hours, corrections applied, optionally since a moment."""
         value = await self.db.fetch_value(
-            f"SELECT coalesce(sum({_LATEST_HOURS}), 0) FROM attendance a"
+            f"SELECT coalesce(sum({LATEST_HOURS}), 0) FROM attendance a"
             " WHERE a.talent_id = :talent AND (:since IS NULL OR a.checked_in_at >= :since)",
             {"talent": talent_id, "since": utc_text(since) if since else None},
         )

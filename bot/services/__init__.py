@@ -9,10 +9,12 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
+from bot.services.certificates import CertificateService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
 from bot.services.privacy import PrivacyService
+from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
 from bot.settings import Settings
@@ -22,6 +24,7 @@ from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRe
 from storage.points import PointsRepository
 from storage.presses import PressRepository
 from storage.privacy import PrivacyRepository
+from storage.reports import ReportRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -53,6 +56,8 @@ class Services:
     search: TalentSearch
     presses: PressRepository
     privacy: PrivacyService
+    reports: ReportService
+    certificates: CertificateService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -75,6 +80,14 @@ class Services:
         )
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
+        report_rows = ReportRepository(db)
+        reports = ReportService(
+            reports=report_rows,
+            stations=stations,
+            clock=clock,
+            tz=settings.tz,
+            season_start=settings.season_month_day,
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -117,4 +130,6 @@ class Services:
             privacy=PrivacyService(
                 privacy=PrivacyRepository(db), activities=activities, clock=clock
             ),
+            reports=reports,
+            certificates=CertificateService(reports=reports, clock=clock),
         )

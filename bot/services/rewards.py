@@ -36,15 +36,15 @@ LIMITS = {
 }
 
 
-def new_code() -> str:
-    """A fresh voucher code."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_code(length: int = CODE_LENGTH) -> str:
+    """A fresh voucher code (or, longer, a certificate's)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
-def normalise_code(text: str | None) -> str | None:
+def normalise_code(text: str | None, length: int = CODE_LENGTH) -> str | None:
     """A code as typed (spaces, dashes, lower case welcome), or None if it cannot be one."""
     code = re.sub(r"[\s\-_]", "", (text or "").upper())
-    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    if len(code) != length or any(ch not in CODE_ALPHABET for ch in code):
         return None
     return code
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services.messaging import Draft
 from localapi.chat import sent_to
-from storage.database import utc_text
+from storage.database import newest_version, utc_text
 from storage.files import file_bytes
 from storage.models import Audience
 from tests.support.flows import add_station, make_coordinator, seed_talent
@@ -60,7 +60,7 @@ async def test_admin_sees_how_the_bot_is_doing(harness):
     assert admin.last_text().splitlines()[0] == "📊 talentbot status"
     lines = admin.last_text().splitlines()[1:]
     assert lines[0].startswith(f"Database: {harness.services.db.path}, ")
-    assert lines[0].endswith(" MB, schema version 10")
+    assert lines[0].endswith(f" MB, schema version {newest_version()}")
     assert lines[1:] == [
         f"Bot: running (pid {os.getpid()})",
         "Talents registered: 3",  # the coordinator has not filled in a profile
@@ -137,11 +137,15 @@ async def test_the_nightly_job_runs_at_the_configured_hour_and_keeps_the_newest_
         ]
         with sqlite3.connect(backups / made) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == 10
+            assert (
+                conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+                == newest_version()
+            )
         admin = harness.admin()
         await admin.send("/status")
         [line] = [x for x in admin.last_text().splitlines() if x.startswith("Last backup: ")]
-        assert line.endswith(f", 0.2 MB, {backups / made}")  # when the file was written
+        size = round((backups / made).stat().st_size / 1_000_000, 1)
+        assert line.endswith(f", {size} MB, {backups / made}")  # when the file was written
     finally:
         await stop_harness(harness)
 
