@@ -13,6 +13,7 @@ from bot.notices import VIEW_PREFIX
 from bot.services.kinds import ACTIVITY_KINDS
 from handlers.common import answer, edit_or_send, inline, int_arg, say, send
 from handlers.context import BotContext
+from handlers.profile import EDIT_PREFIX
 from storage.activities import LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
 
@@ -155,6 +156,10 @@ async def show_page(
         text = t("activity.list_title", page=page + 1, pages=pages, total=total)
     else:
         text = t("activity.list_empty")
+    if context.viewer.talent.station_id is None:
+        # Without a station every station's activities are listed; choosing one is a tap away.
+        text += "\n\n" + t("activity.no_station")
+        rows.append([(t("activity.choose_station"), f"{EDIT_PREFIX}station")])
     if edit:
         await edit_or_send(update, context, text, markup=inline(rows))
     else:
