@@ -37,7 +37,7 @@ from bot.services.profile import (
     parse_title,
 )
 from bot.settings import SUPPORTED_LOCALES
-from handlers.checkin import scan
+from handlers.checkin import scan, tell_checkin
 from handlers.common import Markup, answer, inline, int_arg, say, send
 from handlers.context import BotContext, ProfileForm
 from handlers.dates import YES, ask_back, spelled_range
@@ -236,6 +236,12 @@ async def start(update: Update, context: BotContext) -> int:
             await say(update, context, "start.bad_link")
         await home(update, context)
         return ConversationHandler.END
+    if checkin is not None:
+        # A code that cannot check anyone in is said so now, not after a whole registration.
+        refusal = await context.services.checkins.before_registering(checkin)
+        if refusal is not None:
+            await tell_checkin(update, context, refusal)
+            return ConversationHandler.END
     form = context.user_data.form = ProfileForm(pending_checkin=checkin)
     note = context.t("start.bad_link") if bad_link else None
     if checkin is not None:
