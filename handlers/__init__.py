@@ -12,6 +12,7 @@ from handlers import (
     catalog,
     checkin,
     desk,
+    dialogs,
     errors,
     fallback,
     home,
@@ -40,6 +41,7 @@ def setup(application: Application) -> None:
     admin.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
+    desk.setup_dialog(application)
     manage.setup(application)
     activities.setup(application)
     checkin.setup(application)
@@ -50,4 +52,5 @@ def setup(application: Application) -> None:
     settings.setup(application)
     home.setup(application)
     fallback.setup(application)
+    dialogs.setup(application)
     application.add_error_handler(errors.on_error)

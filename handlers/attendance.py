@@ -21,6 +21,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from handlers.common import admin_only, answer, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
+from handlers.dialogs import leave_on_command
 from storage.points import CheckinOutcome
 
 MANAGE = "mg"
@@ -287,7 +288,7 @@ async def not_text(update: Update, context: BotContext) -> int:
     """A sticker, a photo or another command while a question is open."""
     form = form_of(context)
     message = update.effective_message
-    key = "reg.finish_first" if (message.text or "").startswith("/") else "input.need_text"
+    key = "common.unknown_command" if (message.text or "").startswith("/") else "input.need_text"
     return await ask(update, context, Step(form.get("step") or Step.SEARCH), note=context.t(key))
 
 
@@ -320,6 +321,7 @@ def setup(application: Application) -> None:
             fallbacks=[
                 CallbackQueryHandler(cancel, pattern=rf"^{MANAGE}:attcancel$"),
                 MessageHandler(filters.COMMAND & filters.Regex("^/cancel"), cancel),
+                leave_on_command(cancel),
                 MessageHandler(filters.ALL, not_text),
                 CallbackQueryHandler(stale),
             ],

@@ -12,9 +12,12 @@ from handlers.context import BotContext
 log = logging.getLogger(__name__)
 
 # Negative groups run before the features (group 0); the order among them matters:
-# membership changes are recorded first, then the viewer is loaded for everything else.
-MEMBERSHIP_GROUP = -2
-VIEWER_GROUP = -1
+# membership changes are recorded first, then the viewer is loaded for everything else, then
+# the update is routed: a command closes the dialogs the user has open (``handlers.dialogs``), and
+# a tapped home button becomes the command it names, in the viewer's language (``handlers.home``).
+MEMBERSHIP_GROUP = -3
+VIEWER_GROUP = -2
+ROUTING_GROUP = -1
 
 
 async def load_viewer(update: Update, context: BotContext) -> None:
