@@ -13,6 +13,7 @@ from handlers import (
     certificates,
     checkin,
     desk,
+    dialogs,
     errors,
     fallback,
     home,
@@ -47,6 +48,7 @@ def setup(application: Application) -> None:
     roles.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
+    desk.setup_dialog(application)
     manage.setup(application)
     activities.setup(application)
     checkin.setup(application)
@@ -61,4 +63,5 @@ def setup(application: Application) -> None:
     privacy.setup(application)
     home.setup(application)
     fallback.setup(application)
+    dialogs.setup(application)
     application.add_error_handler(errors.on_error)

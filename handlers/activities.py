@@ -14,6 +14,7 @@ from bot.services.kinds import ACTIVITY_KINDS
 from handlers.common import answer, callback_arg, inline, int_arg, say, show
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate
+from handlers.profile import EDIT_PREFIX
 from storage.activities import LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
 
@@ -147,6 +148,10 @@ async def show_page(
         text = t("activity.list_title", page=page + 1, pages=pages, total=total)
     else:
         text = t("activity.list_empty")
+    if context.viewer.talent.station_id is None:
+        # Without a station every station's activities are listed; choosing one is a tap away.
+        text += "\n\n" + t("activity.no_station")
+        rows.append([(t("activity.choose_station"), f"{EDIT_PREFIX}station")])
     await show(update, context, text, markup=inline(rows), edit=edit)
 
 

@@ -30,6 +30,8 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext, StationForm
+from handlers.dialogs import leave_on_command
+from handlers.home import home
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
 from handlers.paging import page_arg, pager, paginate, station_rows, text_budget
@@ -303,7 +305,7 @@ async def not_an_answer(update: Update, context: BotContext) -> int | None:
         return await cancel(update, context)
     step = AdminStep(form.step)
     if update.effective_message.text and update.effective_message.text.startswith("/"):
-        key = "admin.finish_first"
+        key = "common.unknown_command"
     else:
         key = "reg.use_buttons" if step == AdminStep.KIND else "input.need_text"
     return await ask_station(update, context, step, note=context.t(key))
@@ -335,9 +337,9 @@ async def accept_invitation(update: Update, context: BotContext) -> None:
             role=context.t(f"role.{invitation.role}"),
             station=station.name(context.viewer.locale),
         )
-        if not context.viewer.registered:
-            await say(update, context, "invite.register_next")
         await refresh_user_menu(context.bot, context.services.translator, context.viewer)
+        # Their home now has the buttons of the new role; no profile is needed to use them.
+        await home(update, context)
         return
     await say(update, context, f"invite.{outcome}")
 
@@ -376,6 +378,7 @@ def setup(application: Application) -> None:
                 fallbacks=[
                     CommandHandler("cancel", cancel),
                     CallbackQueryHandler(cancel, pattern=f"^{PREFIX}:cancel$"),
+                    leave_on_command(cancel),
                     MessageHandler(filters.ALL, not_an_answer),
                     CallbackQueryHandler(stale),
                 ],

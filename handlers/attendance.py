@@ -33,6 +33,7 @@ from handlers.common import (
     show,
 )
 from handlers.context import BotContext
+from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, pager, paginate, text_budget
 from storage.models import Attendance, Talent
 from storage.points import CheckinOutcome
@@ -343,7 +344,7 @@ async def not_text(update: Update, context: BotContext) -> int:
     """A sticker, a photo or another command while a question is open."""
     form = form_of(context)
     message = update.effective_message
-    key = "reg.finish_first" if (message.text or "").startswith("/") else "input.need_text"
+    key = "common.unknown_command" if (message.text or "").startswith("/") else "input.need_text"
     return await ask(update, context, Step(form.get("step") or Step.SEARCH), note=context.t(key))
 
 
@@ -376,6 +377,7 @@ def setup(application: Application) -> None:
             fallbacks=[
                 CallbackQueryHandler(cancel, pattern=rf"^{MANAGE}:attcancel$"),
                 MessageHandler(filters.COMMAND & filters.Regex("^/cancel"), cancel),
+                leave_on_command(cancel),
                 MessageHandler(filters.ALL, not_text),
                 CallbackQueryHandler(stale),
             ],

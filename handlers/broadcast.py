@@ -37,6 +37,7 @@ from handlers.common import (
     show,
 )
 from handlers.context import BotContext
+from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, station_rows
 from storage.models import Audience
 from storage.presses import AlreadyDone
@@ -361,10 +362,10 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 async def other_command(update: Update, context: BotContext) -> int:
-    """Another command while composing."""
+    """A command the bot does not have, while composing: the question stands."""
     form = form_of(context)
     step = Step(form.step) if form.step else Step.COMPOSE
-    return await ask(update, context, step, note=context.t("reg.finish_first"))
+    return await ask(update, context, step, note=context.t("common.unknown_command"))
 
 
 # -- a running broadcast --------------------------------------------------------------------------
@@ -418,6 +419,7 @@ def setup(application: Application) -> None:
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
+                leave_on_command(cancel),
                 MessageHandler(filters.COMMAND, other_command),
                 CallbackQueryHandler(stale),
             ],

@@ -28,6 +28,7 @@ from handlers.common import (
     send,
 )
 from handlers.context import BotContext
+from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, pager, paginate, station_rows
 from handlers.rewards import reward_text
 from storage.models import Reward
@@ -210,7 +211,7 @@ async def took(update: Update, context: BotContext, value: Any) -> int:
 async def not_text(update: Update, context: BotContext) -> int:
     """A sticker, photo or another command while a field is asked for."""
     message = update.effective_message
-    key = "reg.finish_first" if (message.text or "").startswith("/") else "input.need_text"
+    key = "common.unknown_command" if (message.text or "").startswith("/") else "input.need_text"
     return await ask_field(update, context, note=context.t(key))
 
 
@@ -249,6 +250,7 @@ def setup(application: Application) -> None:
                 },
                 fallbacks=[
                     CommandHandler("cancel", cancel),
+                    leave_on_command(cancel),
                     MessageHandler(filters.ALL, not_text),
                     CallbackQueryHandler(stale),
                 ],

@@ -13,7 +13,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_span
 from bot.services.errors import NotAllowed
-from bot.services.points import CHECKIN_PREFIX
+from bot.services.points import CHECKIN_PREFIX, CheckinResult
 from handlers.certificates import certificate_rows
 from handlers.common import answer, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
@@ -29,8 +29,12 @@ async def scan(update: Update, context: BotContext, token: str) -> None:
     """Check the (registered) viewer in with a scanned code, and say what it earned."""
     talent = context.viewer.talent
     assert talent is not None and context.viewer.registered
+    await tell_checkin(update, context, await context.services.checkins.scan(talent.id, token))
+
+
+async def tell_checkin(update: Update, context: BotContext, result: CheckinResult) -> None:
+    """Say how a scan went: checked in and credited, or why not."""
     services = context.services
-    result = await services.checkins.scan(talent.id, token)
     if result.outcome in (CheckinOutcome.UNKNOWN, CheckinOutcome.NOT_OPEN):
         await say(update, context, "checkin.unknown")
         return

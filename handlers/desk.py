@@ -5,11 +5,16 @@ Partners verify their own rewards; coordinators of the partner's station and adm
 
 from __future__ import annotations
 
+import warnings
+from enum import IntEnum
+
 from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
+    MessageHandler,
     filters,
 )
 
@@ -35,6 +40,7 @@ from handlers.common import (
     show,
 )
 from handlers.context import BotContext
+from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, pager, paginate
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
@@ -46,12 +52,57 @@ STATEMENT_YEARS = (2000, 9998)
 # -- partners and coordinators at the desk ------------------------------------------------------
 
 
-async def verify_command(update: Update, context: BotContext) -> None:
-    """/verify CODE."""
+ASK_CANCEL = "vc:askcancel"
+
+
+class VerifyStep(IntEnum):
+    CODE = 1
+
+
+async def verify_command(update: Update, context: BotContext) -> int:
+    """/verify CODE; without the code, ask for it."""
     if not (context.viewer.is_partner or context.viewer.is_coordinator):
         await refuse(update, context)
-        return
-    await show_for_desk(update, context, " ".join(context.args or []))
+        return ConversationHandler.END
+    typed = " ".join(context.args or [])
+    if not typed.strip():
+        return await ask_code(update, context)
+    await show_for_desk(update, context, typed)
+    return ConversationHandler.END
+
+
+async def ask_code(update: Update, context: BotContext, *, note: str | None = None) -> int:
+    """Ask for the voucher's code, with a way out."""
+    text = context.t("rewards.ask_code")
+    markup = inline([[(context.t("reg.cancel"), ASK_CANCEL)]])
+    await send(update, context, f"{note}\n\n{text}" if note else text, markup=markup)
+    return VerifyStep.CODE
+
+
+async def typed_code(update: Update, context: BotContext) -> int:
+    """The next text after /verify is the code (who may see what is checked as ever)."""
+    await show_for_desk(update, context, update.effective_message.text or "")
+    return ConversationHandler.END
+
+
+async def not_a_code(update: Update, context: BotContext) -> int:
+    """A photo, a sticker or a command the bot does not have, while the code is asked for."""
+    command = (update.effective_message.text or "").startswith("/")
+    key = "common.unknown_command" if command else "rewards.type_code"
+    return await ask_code(update, context, note=context.t(key))
+
+
+async def stale_while_asking(update: Update, context: BotContext) -> int:
+    """A button of another message while the code is asked for."""
+    await answer(update)
+    return await ask_code(update, context, note=context.t("common.stale_button"))
+
+
+async def cancel_verify(update: Update, context: BotContext) -> int:
+    """Stop asking for a code."""
+    await answer(update)
+    await say(update, context, "rewards.verify_cancelled")
+    return ConversationHandler.END
 
 
 async def voucher_link(update: Update, context: BotContext) -> None:
@@ -258,10 +309,36 @@ def setup_deep_links(application: Application) -> None:
     )
 
 
-def setup(application: Application) -> None:
-    """Register /verify, /statement and the desk's buttons."""
+def setup_dialog(application: Application) -> None:
+    """/verify, which asks for the code when it was not typed; with the other dialogs."""
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("verify", verify_command, filters=private))
+    with warnings.catch_warnings():
+        # per_message=False is deliberate: the code arrives as a message, not a button.
+        warnings.filterwarnings("ignore", message=".*per_message.*")
+        application.add_handler(
+            ConversationHandler(
+                entry_points=[CommandHandler("verify", verify_command, filters=private)],
+                states={
+                    VerifyStep.CODE: [
+                        MessageHandler(filters.TEXT & ~filters.COMMAND & private, typed_code),
+                        CallbackQueryHandler(cancel_verify, pattern=f"^{ASK_CANCEL}$"),
+                        MessageHandler(~filters.COMMAND & private, not_a_code),
+                        CallbackQueryHandler(stale_while_asking),
+                    ]
+                },
+                fallbacks=[
+                    CommandHandler("cancel", cancel_verify, filters=private),
+                    leave_on_command(cancel_verify),
+                    MessageHandler(filters.COMMAND & private, not_a_code),
+                ],
+                name="verify",
+            )
+        )
+
+
+def setup(application: Application) -> None:
+    """Register /statement and the desk's buttons."""
+    private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("statement", statement_command, filters=private))
     for pattern, callback in (
         (rf"^vc:use:\w+:{ONCE}$", mark_used),

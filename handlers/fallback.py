@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from handlers.common import already_done, answer, once_key, say
 from handlers.context import BotContext
+from handlers.home import is_staff
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
@@ -21,7 +22,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 async def not_understood(update: Update, context: BotContext) -> None:
     """Free text, stickers and the like outside a dialog."""
-    key = "common.not_understood" if context.viewer.registered else "common.please_start"
+    # Staff need no profile, so they are not sent to register.
+    known = context.viewer.registered or is_staff(context.viewer)
+    key = "common.not_understood" if known else "common.please_start"
     await say(update, context, key)
 
 

@@ -15,10 +15,13 @@ log = logging.getLogger(__name__)
 
 # Negative groups run before the features (group 0); the order among them matters:
 # the update is traced first (so every log line of it carries its id), membership changes are
-# recorded next, then the viewer is loaded for everything else.
-TRACE_GROUP = -3
-MEMBERSHIP_GROUP = -2
-VIEWER_GROUP = -1
+# recorded next, then the viewer is loaded for everything else, then the update is routed: a
+# command closes the dialogs the user has open (``handlers.dialogs``), and a tapped home button
+# becomes the command it names, in the viewer's language (``handlers.home``).
+TRACE_GROUP = -4
+MEMBERSHIP_GROUP = -3
+VIEWER_GROUP = -2
+ROUTING_GROUP = -1
 
 
 async def trace_update(update: Update, context: BotContext) -> None:

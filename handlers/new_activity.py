@@ -58,6 +58,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.dates import YES, ask_back, spelled
+from handlers.dialogs import leave_on_command
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
 from handlers.paging import page_arg, station_rows
 from storage.models import Activity, ActivityStatus
@@ -388,7 +389,7 @@ async def on_other(update: Update, context: BotContext) -> int:
     step = Step(form.step) if form.step else Step.KIND
     message = update.effective_message
     if message is not None and (message.text or "").startswith("/"):
-        key = "reg.finish_first"
+        key = "common.unknown_command"
     else:
         key = "input.need_text" if step in TEXT_STEPS else "reg.use_buttons"
     return await ask(update, context, step, note=context.t(key))
@@ -569,6 +570,7 @@ def setup(application: Application) -> None:
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
+                leave_on_command(cancel),
                 MessageHandler(filters.COMMAND, on_other),
                 CallbackQueryHandler(stale),
             ],

@@ -16,7 +16,6 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
 )
 from telegram.ext import (
@@ -43,11 +42,19 @@ from bot.services.profile import (
     parse_title,
 )
 from bot.settings import SUPPORTED_LOCALES
-from handlers.checkin import scan
+from handlers.checkin import scan, tell_checkin
 from handlers.common import Markup, answer, edit_or_send, inline, int_arg, say, send
 from handlers.context import BotContext, ProfileForm
 from handlers.dates import YES, ask_back, spelled_range
-from handlers.home import home, language_keyboard
+from handlers.dialogs import command_of, leave_on_command
+from handlers.home import (
+    REGISTER,
+    home,
+    home_keyboard,
+    is_staff,
+    language_keyboard,
+    restore_keyboard,
+)
 from handlers.menus import refresh_user_menu
 from handlers.middleware import reload_viewer
 from handlers.paging import page_arg, station_rows
@@ -207,9 +214,10 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     form.pending_stay = None  # a guess asked back belongs to the answer before this question
     text, markup = await question(context, step)
     if form.reply_keyboard and step != Step.PHONE:
-        # The contact keyboard stays until a message removes it, and a message carries one
-        # keyboard: so a short note takes it away before the next question arrives.
-        await send(update, context, note or context.t("reg.noted"), markup=ReplyKeyboardRemove())
+        # The contact keyboard stays until a message replaces it, and a message carries one
+        # keyboard: so a short note puts the home buttons (or none) back before the question.
+        keyboard = restore_keyboard(context)
+        await send(update, context, note or context.t("reg.noted"), markup=keyboard)
         form.reply_keyboard = False
         note = None
     if step == Step.PHONE:
@@ -230,7 +238,7 @@ async def ask_again(update: Update, context: BotContext, note: str) -> Step:
 
 
 async def start(update: Update, context: BotContext) -> int:
-    """Greet a registered talent, or begin registration."""
+    """Greet a registered talent or a member of staff, or begin (or resume) registration."""
     viewer = context.viewer
     payload = context.args[0] if context.args else ""
     checkin = payload.removeprefix(CHECKIN_PREFIX) if payload.startswith(CHECKIN_PREFIX) else None
@@ -245,10 +253,50 @@ async def start(update: Update, context: BotContext) -> int:
             await say(update, context, "start.bad_link")
         await home(update, context)
         return ConversationHandler.END
-    form = context.user_data.form = ProfileForm(pending_checkin=checkin)
+    if checkin is not None:
+        # A code that cannot check anyone in is said so now, not after a whole registration.
+        refusal = await context.services.checkins.before_registering(checkin)
+        if refusal is not None:
+            await tell_checkin(update, context, refusal)
+            return ConversationHandler.END
+    elif is_staff(viewer) and not paused(context):
+        # Staff have their own home; registering as a talent is a button there, not a must.
+        if bad_link:
+            await say(update, context, "start.bad_link")
+        await home(update, context)
+        return ConversationHandler.END
     note = context.t("start.bad_link") if bad_link else None
+    return await register(update, context, checkin=checkin, note=note)
+
+
+async def register_button(update: Update, context: BotContext) -> int:
+    """The "register as a talent" button under a staff member's home screen."""
+    await answer(update)
+    if context.viewer.registered:
+        await say(update, context, "common.stale_button")
+        return ConversationHandler.END
+    return await register(update, context, checkin=None, note=None)
+
+
+def paused(context: BotContext) -> ProfileForm | None:
+    """A registration left for a command, with what was answered so far."""
+    form = context.user_data.form
+    return form if form is not None and form.step and form.editing is None else None
+
+
+async def register(
+    update: Update, context: BotContext, *, checkin: str | None, note: str | None
+) -> int:
+    """Resume a paused registration where it was left, or begin one."""
+    viewer = context.viewer
+    form = paused(context)
     if checkin is not None:
         note = context.t("checkin.register_first")
+    if form is not None:
+        if checkin is not None:
+            form.pending_checkin = checkin
+        return await ask(update, context, Step(form.step), note=note or context.t("reg.resumed"))
+    form = context.user_data.form = ProfileForm(pending_checkin=checkin)
     if not viewer.language_known:
         form.asked_language = True
         return await ask(update, context, Step.LANGUAGE, note=note)
@@ -304,7 +352,7 @@ async def cancel(update: Update, context: BotContext, *_: Any) -> int:
     await answer(update)
     form = context.user_data.form
     key = "profile.edit_cancelled" if form and form.editing else "reg.cancelled"
-    remove = ReplyKeyboardRemove() if form and form.reply_keyboard else None
+    remove = restore_keyboard(context) if form and form.reply_keyboard else None
     context.user_data.form = None
     if not context.viewer.registered:
         # "Nothing was stored" holds for a language chosen at the first question, too.
@@ -438,11 +486,14 @@ async def confirm(update: Update, context: BotContext, step: Step, _: str | None
     )
     context.user_data.form = None
     await reload_viewer(update, context)
-    await say(update, context, "reg.completed")
     if form.pending_checkin is not None:
-        # Scanned at the door before registering: checked in now, without scanning again.
+        # Scanned at the door before registering: checked in now, without scanning again. The
+        # home buttons come with the thanks; the home screen itself can wait.
+        keyboard = home_keyboard(context.services.translator, context.viewer)
+        await say(update, context, "reg.completed", markup=keyboard)
         await scan(update, context, form.pending_checkin)
     else:
+        await say(update, context, "reg.completed")
         await home(update, context)
     await refresh_user_menu(context.bot, context.services.translator, context.viewer)
     return ConversationHandler.END
@@ -552,10 +603,27 @@ async def on_other(update: Update, context: BotContext) -> int:
 
 
 async def other_command(update: Update, context: BotContext) -> int:
-    """Another command in the middle of the dialog: finish or cancel first."""
+    """A command the bot does not have: say so, and the question stands."""
     if not context.form.step:
         return await cancel(update, context)
-    return await ask_again(update, context, context.t("reg.finish_first"))
+    return await ask_again(update, context, context.t("common.unknown_command"))
+
+
+async def pause(update: Update, context: BotContext) -> None:
+    """Leave the dialog for a command: a registration keeps its answers, an edit is dropped."""
+    form = context.user_data.form
+    if form is None or not form.step:
+        context.user_data.form = None
+        return
+    if form.editing is None and command_of(update) == "start":
+        return  # /start resumes at once, and says so itself
+    keyboard = restore_keyboard(context) if form.reply_keyboard else None
+    form.reply_keyboard = False
+    if form.editing is not None:
+        context.user_data.form = None
+        await say(update, context, "profile.unchanged", markup=keyboard)
+    else:
+        await say(update, context, "reg.paused", markup=keyboard)
 
 
 async def advance(update: Update, context: BotContext, step: Step) -> int:
@@ -576,7 +644,7 @@ async def finish_edit(
         await context.services.people.update_profile(talent.id, changes)
         await reload_viewer(update, context)
     note = context.t("profile.saved" if changes else "profile.unchanged")
-    remove = ReplyKeyboardRemove() if form and form.reply_keyboard else None
+    remove = restore_keyboard(context) if form and form.reply_keyboard else None
     context.user_data.form = None
     await send(update, context, note, markup=remove)
     await show_profile(update, context)
@@ -602,10 +670,12 @@ def build_conversation() -> ConversationHandler:
             entry_points=[
                 CommandHandler("start", start, filters=private),
                 CallbackQueryHandler(edit_field, pattern=f"^{EDIT_PREFIX}"),
+                CallbackQueryHandler(register_button, pattern=f"^{REGISTER}$"),
             ],
             states={step: answers for step in Step},
             fallbacks=[
                 CommandHandler("cancel", cancel, filters=private),
+                leave_on_command(pause),
                 MessageHandler(filters.COMMAND & private, other_command),
             ],
             name="profile",

@@ -142,6 +142,13 @@ class ChatUser:
             rows = (self.api.current_reply_keyboard(self.id) or {}).get("keyboard", [])
         return [b if isinstance(b, str) else b["text"] for row in rows for b in row]
 
+    def inline_buttons(self) -> list[str]:
+        """The buttons under the newest message only (the reply keyboard left out)."""
+        messages = self.messages()
+        markup = (messages[-1].get("reply_markup") or {}) if messages else {}
+        rows = markup.get("inline_keyboard", [])
+        return [b["text"] for row in rows for b in row]
+
     def reply_keyboard(self) -> list[str]:
         """The labels of the reply keyboard on screen (empty when none)."""
         rows = (self.api.current_reply_keyboard(self.id) or {}).get("keyboard", [])

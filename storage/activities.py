@@ -144,14 +144,20 @@ class ActivityRepository:
         kind: str | None,
         offset: int,
         limit: int,
+        every_station: bool = False,
     ) -> tuple[list[Activity], int]:
-        """Published activities not started yet, of the talent's station or city-wide."""
+        """Published activities not started yet, of one station (or all of them) and city-wide."""
         where = (
             " WHERE a.status = 'published' AND a.starts_at > :now"
-            " AND (a.station_id IS NULL OR a.station_id = :station)"
+            " AND (:every OR a.station_id IS NULL OR a.station_id = :station)"
             " AND (:kind IS NULL OR a.kind = :kind)"
         )
-        params = {"now": utc_text(now), "station": station_id, "kind": kind}
+        params = {
+            "now": utc_text(now),
+            "station": station_id,
+            "every": every_station,
+            "kind": kind,
+        }
         total = await self.db.fetch_value(f"SELECT count(*) FROM activities a{where}", params)
         rows = await self.db.fetch_all(
             f"{_WITH_COUNTS}{where} ORDER BY a.starts_at, a.id LIMIT :limit OFFSET :offset",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from storage.database import Database, Transaction, utc_text
-from storage.models import Attendance, LedgerEntry
+from storage.models import Activity, Attendance, LedgerEntry
 
 
 class CheckinOutcome(StrEnum):
@@ -77,6 +77,11 @@ class PointsRepository:
         return await self.db.fetch_value(
             "SELECT checkin_token FROM activities WHERE id = ?", (activity_id,)
         )
+
+    async def activity_with_token(self, token: str) -> Activity | None:
+        """The activity whose current check-in code this is."""
+        row = await self.db.fetch_one("SELECT * FROM activities WHERE checkin_token = ?", (token,))
+        return None if row is None else Activity(**dict(row))
 
     async def check_in(
         self,

@@ -331,11 +331,15 @@ class ActivityService:
     async def upcoming(
         self, talent: Viewer, *, kind: str | None, page: int, per_page: int = 5
     ) -> tuple[list[Activity], int]:
-        """Published activities the talent can join, a page at a time, and how many there are."""
+        """Published activities the talent can join, a page at a time, and how many there are.
+
+        A talent who has not chosen a station yet sees every station's, so as to find one.
+        """
         station = talent.talent.station_id if talent.talent else None
         return await self.activities.upcoming(
             now=self.clock.now(),
             station_id=station,
+            every_station=station is None,
             kind=kind,
             offset=max(0, page) * per_page,
             limit=per_page,

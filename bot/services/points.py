@@ -14,7 +14,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
 from bot.services.search import TalentSearch
-from storage.models import Attendance, LedgerEntry
+from storage.models import ActivityStatus, Attendance, LedgerEntry
 from storage.points import CheckinOutcome, PointsRepository
 
 CHECKIN_PREFIX = "ci-"
@@ -104,6 +104,24 @@ class CheckinService:
         if activity is None:
             return CheckinResult(outcome)
         return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
+
+    async def before_registering(self, token: str) -> CheckinResult | None:
+        """Why a code cannot check anyone in, for someone about to register to use it.
+
+        None when it can, or will later today: registering first is then worth it.
+        """
+        activity = await self.points.activity_with_token(token)
+        if activity is None:
+            return CheckinResult(CheckinOutcome.UNKNOWN)
+        if activity.status == ActivityStatus.CANCELLED:
+            outcome = CheckinOutcome.CANCELLED
+        elif activity.status == ActivityStatus.DRAFT:
+            outcome = CheckinOutcome.NOT_OPEN
+        elif activity.ends_at < self.clock.now() or activity.status == ActivityStatus.FINISHED:
+            outcome = CheckinOutcome.OVER
+        else:
+            return None
+        return CheckinResult(outcome, activity.title, activity.starts_at)
 
     async def correctable(self, actor: Viewer, attendance_id: int) -> Attendance:
         """An attendance whose hours ``actor`` may correct: at an activity they manage, and not

@@ -6,7 +6,7 @@ import pytest
 
 from bot.services.activities import ActivityDraft
 from handlers.common import once
-from tests.support.flows import add_station, make_coordinator, received, seed_talent
+from tests.support.flows import add_station, make_coordinator, received, register, seed_talent
 from tests.support.harness import ADMIN_ID, START
 
 WINTER = (date(2026, 11, 1), date(2027, 3, 31))
@@ -434,3 +434,26 @@ async def test_more_places_move_the_waitlist_up_and_signups_are_listed(harness, 
         (502, "going"),
         (503, "waitlist"),
     ]
+
+
+async def test_no_station_lists_every_station_and_offers_to_choose(harness):
+    hub = await add_station(harness, "Downtown hub", "市民中心站")
+    village = await add_station(harness, "Village station", "乡村振兴站")
+    await make_activity(harness, hub, title="Hub talk")
+    await make_activity(harness, village, title="Village clinic")
+    await make_activity(harness, None, title="City clean-up")
+    alice = harness.user()
+    await register(harness, alice)  # "not sure yet"
+    await alice.send("/activities")
+    listed = alice.inline_buttons()
+    assert {"Hub talk", "Village clinic", "City clean-up"} <= {b.split(" · ")[0] for b in listed}
+    assert "You have not chosen a station yet" in alice.last_text()
+    await alice.tap("🏠 Choose a station")
+    assert "Which talent station" in alice.last_text()
+    await alice.tap("Village station")
+    assert alice.texts()[-2] == "Saved."
+    await alice.send("/activities")
+    listed = {b.split(" · ")[0] for b in alice.inline_buttons()}
+    assert {"Village clinic", "City clean-up"} <= listed and "Hub talk" not in listed
+    assert "not chosen a station" not in alice.last_text()
+    assert "🏠 Choose a station" not in alice.inline_buttons()

@@ -69,8 +69,8 @@ async def test_station_name_hostile_input(harness):
     assert admin.texts()[-2].startswith("That is too long (5000 characters)")
     await admin.send("   ")
     assert admin.texts()[-2] == "This can't be empty."
-    await admin.send("/help")
-    assert admin.texts()[-2] == "Please answer the question, or send /cancel to stop."
+    await admin.send("/nonsense")
+    assert admin.texts()[-2].startswith("I don't know that command.")
     await admin.send("站")
     await admin.send("S")
     await admin.send("community")
@@ -98,10 +98,11 @@ async def test_invitation_makes_a_coordinator_once(harness):
 
     carol = harness.user("Carol")
     await carol.send(f"/start {payload}")
-    assert carol.texts()[-2:] == [
-        "Welcome aboard! You are now a coordinator of Downtown hub.",
-        "Send /start to fill in your profile.",
-    ]
+    # Her own home follows: the coordinator's buttons, and registering as a talent is offered.
+    assert carol.texts()[-3] == "Welcome aboard! You are now a coordinator of Downtown hub."
+    assert carol.texts()[-2].startswith("Hello!\nYou are a coordinator of Downtown hub.")
+    assert carol.reply_keyboard() == ["New activity", "Manage activities", "Broadcast", "Help"]
+    assert carol.inline_buttons() == ["📝 Register as a talent"]
     viewer = await harness.services.people.viewer(carol.id, "en")
     assert viewer.may_coordinate(station.id) and not viewer.is_admin
     menu = sent_to(harness.api, "setMyCommands", scope={"type": "chat", "chat_id": carol.id})
@@ -112,10 +113,7 @@ async def test_invitation_makes_a_coordinator_once(harness):
     assert dave.last_text().startswith("This invitation has already been used.")
     assert await harness.services.roles.of_telegram_user(dave.id) == []
     await carol.send(f"/start {payload}")
-    assert carol.texts()[-2:] == [
-        "You already are a coordinator of Downtown hub.",
-        "Send /start to fill in your profile.",
-    ]
+    assert carol.texts()[-3] == "You already are a coordinator of Downtown hub."
 
 
 async def test_partner_invitation_for_a_registered_talent(harness):
@@ -128,7 +126,9 @@ async def test_partner_invitation_for_a_registered_talent(harness):
         role=RoleName.PARTNER,
     )
     await erin.send(f"/start inv-{invitation.token}")
-    assert erin.last_text() == "Welcome aboard! You are now a partner of Downtown hub."
+    assert erin.texts()[-2] == "Welcome aboard! You are now a partner of Downtown hub."
+    assert "You are a partner of Downtown hub." in erin.last_text()
+    assert erin.reply_keyboard()[-1] == "Verify"  # below her talent buttons
     roles = await harness.services.roles.of_telegram_user(erin.id)
     assert [(r.station_id, r.role) for r in roles] == [(station.id, "partner")]
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.bot.test_activities import STARTS, admin_viewer, make_activity
 from tests.support.flows import add_station, make_coordinator, received, register, seed_talent
+from tests.support.harness import ADMIN_ID
 
 LINK = re.compile(r"https://t\.me/talentbot_test\?start=ci-([A-Za-z0-9_-]+)")
 
@@ -177,7 +178,7 @@ async def test_points_page(harness, hub):
     assert user.buttons() == ["More ▾", "📄 Service certificate 2026–2027"]
     await user.tap("More ▾")
     assert user.last_text().startswith("Older entries:\nDec 6, 2026 · +10 · earned at Talk 1")
-    assert user.buttons() == []
+    assert user.inline_buttons() == []
 
 
 async def test_points_before_registering(harness):
@@ -198,3 +199,30 @@ async def test_only_coordinators_of_the_station_get_codes(harness, hub):
             assert user.alerts()[-1] == "Sorry, you are not allowed to do that."
             assert not any(m.get("photo") for m in harness.api.bot_messages(user.id))
     assert await harness.services.points.points.token_of(activity.id) is None
+
+
+async def test_unknown_code_is_said_at_once_to_someone_unregistered(harness):
+    newcomer = harness.user("New")
+    await newcomer.send("/start ci-AAAAAAAAAAAAAAAAAAAAAA")
+    assert newcomer.texts() == [
+        "This check-in code is not valid; it may have been replaced. Please scan the code at "
+        "the venue again or ask the coordinator."
+    ]
+    assert await harness.services.talents.count_registered() == 0
+
+
+async def test_revoked_and_cancelled_codes_are_said_at_once(harness):
+    hub = await add_station(harness)
+    activity = await make_activity(harness, hub)
+    old = await code_of(harness, activity)
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    await harness.services.checkins.code(admin, activity.id, renew=True)
+    newcomer = harness.user("New")
+    await newcomer.send(f"/start ci-{old}")
+    assert newcomer.last_text().startswith("This check-in code is not valid")
+    cancelled = await make_activity(harness, hub, title="Rained off")
+    token = await code_of(harness, cancelled)
+    await harness.services.activities.cancel(admin, cancelled.id)
+    await newcomer.send(f"/start ci-{token}")
+    assert newcomer.last_text() == "Rained off was cancelled."
+    assert not any("Privacy notice" in text for text in newcomer.texts())

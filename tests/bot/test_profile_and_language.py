@@ -58,7 +58,9 @@ async def test_edit_back_returns_to_the_profile_unchanged(harness):
     assert "📱 Share my phone number" in alice.reply_keyboard()
     await alice.tap("◀ Back")
     assert alice.texts()[-2] == "Nothing was changed."
-    assert alice.reply_keyboard() == []
+    # The contact button gives way to the home buttons again.
+    assert "📱 Share my phone number" not in alice.reply_keyboard()
+    assert alice.reply_keyboard()[:2] == ["Activities", "My signups"]
     assert alice.last_text().startswith("Your profile")
 
 
@@ -131,7 +133,10 @@ async def test_language_switch_changes_replies_and_menu(harness):
     await register(harness, alice)
     await alice.send("/language")
     await alice.tap("中文")
-    assert alice.last_text() == "好的，接下来我会用中文与您交流。"
+    assert alice.texts()[-2] == "好的，接下来我会用中文与您交流。"
+    # The home screen again, with its buttons in the new language.
+    assert alice.last_text().startswith("Wang Li，欢迎您！")
+    assert alice.reply_keyboard()[:2] == ["活动", "我的报名"]
     assert (await harness.services.talents.by_telegram_id(alice.id)).language == "zh"
     menu = sent_to(harness.api, "setMyCommands")[-1]
     assert menu["scope"] == {"type": "chat", "chat_id": alice.id}

@@ -157,7 +157,8 @@ async def test_a_language_chosen_before_declining_is_not_kept(harness, choice, h
 async def test_declining_keeps_the_role_an_invitation_gave(harness):
     station = await add_station(harness)
     carol = await make_coordinator(harness, station)
-    await carol.send("/start")
+    await carol.send("/start")  # staff get their own home, with a way to register as a talent
+    await carol.tap("📝 Register as a talent")
     await carol.tap("I do not agree")
     roles = await harness.services.roles.of_telegram_user(carol.id)
     assert [(r.station_id, r.role) for r in roles] == [(station.id, "coordinator")]
@@ -213,9 +214,16 @@ async def test_registered_user_gets_the_home_screen(harness):
     before = alice.mark()
     await alice.send("/start")
     assert alice.texts(before) == [
-        "Welcome, Wang Li!\nStation: not chosen yet\n\n/profile — your profile\n"
-        "/settings — what you hear about\n/language — change the language\n"
-        "/help — everything you can do"
+        "Welcome, Wang Li!\nStation: not chosen yet\n\nTap a button below:\n"
+        "Activities — upcoming activities to sign up for\n"
+        "My signups — your places and waitlist places\n"
+        "Points — your points and service hours\n"
+        "Rewards — spend points on gifts\n"
+        "My vouchers — show a voucher you redeemed\n"
+        "My profile — see and change your details\n"
+        "Settings — what you hear about\n"
+        "Help — everything you can do\n\n"
+        "/language — 切换语言 · Language"
     ]
     assert await harness.services.talents.count_registered() == 1
 

@@ -12,7 +12,7 @@ from bot.app import VOUCHER_EXPIRY_JOB
 from bot.services.rewards import CODE_ALPHABET, CODE_LENGTH, show_code
 from handlers.common import once
 from storage.models import RoleName
-from tests.support.flows import add_station, received, seed_talent
+from tests.support.flows import add_station, received, register, seed_talent
 from tests.support.harness import ADMIN_ID, eventually
 
 NOT_YOURS = "You have no voucher with this code. Please check the code, or see /vouchers."
@@ -146,7 +146,7 @@ async def test_the_desk_verifies_once(harness, shop):
     await desk.send(f"/start v-{voucher.code}")
     assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
     assert f"(by {desk.id})" in desk.last_text()
-    assert desk.buttons() == []
+    assert desk.inline_buttons() == []
     await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert desk.alerts()[-1] == "This voucher was already used."
     used = await harness.services.rewards.rewards.voucher(voucher.code)
@@ -439,3 +439,48 @@ async def test_a_forged_statement_button_is_an_old_button(harness, shop, data):
     await admin.press(data.format(station=hotel.id), forge=True)
     assert admin.alerts()[-1] == "That button belongs to an earlier message."
     assert not any(m.get("document") for m in harness.api.bot_messages(admin.id))
+
+
+async def test_verify_asks_for_the_code(harness, shop):
+    hotel, reward = shop
+    talent = await seed_talent(harness, 501)
+    await give_points(harness, talent, 80)
+    _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+    desk = await partner_of(harness, hotel)
+    await desk.tap("Verify")
+    assert desk.last_text().startswith("Please type the code on the voucher")
+    await desk.send_sticker()
+    assert desk.last_text().startswith("Please type the code as text.")
+    await desk.press("rw:view:1", forge=True)
+    assert desk.last_text().startswith("That button belongs to an earlier message.")
+    await desk.send(show_code(voucher.code).lower())
+    assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
+    await desk.send("hello")  # the question is over
+    assert "Please type the code" not in desk.last_text()
+
+
+async def test_verify_question_cancel_and_bad_codes(harness, shop):
+    hotel, _ = shop
+    desk = await partner_of(harness, hotel)
+    await desk.send("/verify")
+    await desk.send("/cancel")
+    assert desk.last_text() == "Cancelled; no voucher was looked up."
+    await desk.send("/verify")
+    await desk.tap("✖ Cancel")
+    assert desk.last_text() == "Cancelled; no voucher was looked up."
+    await desk.send("/verify")
+    await desk.send("not a code")
+    assert desk.last_text().startswith("That is not a voucher code.")
+    await desk.send("/verify")
+    await desk.send("/help")
+    assert desk.texts()[-2] == "Cancelled; no voucher was looked up."
+    assert desk.last_text().startswith("What you can do")
+
+
+async def test_verify_is_refused_to_talents(harness):
+    alice = harness.user()
+    await register(harness, alice)
+    await alice.send("/verify")
+    assert alice.last_text() == "Sorry, you are not allowed to do that."
+    await alice.send("ABC-DEF-234")
+    assert "Please type the code" not in alice.last_text()

@@ -10,6 +10,7 @@ from bot.services.kinds import ACTIVITY_KINDS, TOPICS
 from bot.services.profile import EXPERTISE
 from bot.settings import SUPPORTED_LOCALES
 from handlers.catalog import FIELDS as REWARD_FIELDS
+from handlers.home import BUTTON_COMMANDS
 from handlers.manage import EDITABLE_FIELDS as ACTIVITY_FIELDS
 from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
@@ -56,6 +57,9 @@ def used_keys():
                     found.add(key)
     found |= {f"expertise.{code}" for code in EXPERTISE}
     found |= {f"cmd.{command.name}" for command in COMMANDS}
+    found |= {
+        f"home.{part}_{command}" for part in ("button", "about") for command in BUTTON_COMMANDS
+    }
     found |= {f"role.{role}" for role in RoleName}
     found |= {f"station_kind.{kind}" for kind in StationKind}
     found |= {f"profile.edit_{field}" for field in EDITABLE}
