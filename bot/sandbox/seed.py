@@ -69,7 +69,7 @@ async def seed(services: Services, clock: Clock) -> bool:
     await services.people.update_profile(clerk.id, {"name": PERSONAS[3].first_name})
     talent = await services.talents.by_telegram_id(PERSONAS[1].id)
     assert talent is not None
-    await services.points.adjust(admin, talent.id, 120, "Welcome points")
+    await services.points.adjust(admin, talent.id, 120, "欢迎积分 Welcome points")
     local = now.astimezone(services.settings.tz)
 
     def at(days: int, hour: int, minute: int = 0) -> datetime:
