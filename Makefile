@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --editable '.[dev]'
 	@touch $(STAMP)
 
-# With TELEGRAM_BOT_TOKEN (environment or .env) the real bot; without it, the sandbox.
+# With TELEGRAM_BOT_TOKEN (environment or .env) the real bot; without it, the sandbox, on
+# port 8080 or on PORT (`make run PORT=9000`).
 run: $(STAMP)
-	$(VENV)/bin/talentbot start
+	$(VENV)/bin/talentbot start$(if $(PORT), --port $(PORT))
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -65,17 +65,32 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def sandbox(settings: Settings, *, port: int, db: str | None) -> int:
-    """Run the sandbox: the bot and a web chat page, no Telegram needed."""
+def sandbox(
+    settings: Settings, *, port: int, db: str | None, started_by: str = "sandbox", why: str = ""
+) -> int:
+    """Run the sandbox: the bot and a web chat page, no Telegram needed.
+
+    ``started_by`` is the command that started it (``start`` is what ``make run`` runs), so that
+    a busy port is answered with the way to pick another one in the same command.
+    """
     from pathlib import Path
 
-    from bot.sandbox import SandboxError, sandbox_db, serve
+    from bot.sandbox import PortBusy, SandboxError, sandbox_db, serve
 
     path = Path(db) if db else sandbox_db(settings)
     # The demo's nightly backups must never mix with (and prune) the real bot's.
     settings = settings.model_copy(update={"backup_dir": path.with_name(f"{path.stem}-backups")})
     try:
-        asyncio.run(serve(settings, port=port, db=path))
+        asyncio.run(serve(settings, port=port, db=path, why=why))
+    except PortBusy as exc:
+        other = exc.free or 9000
+        retry = (
+            f"make run PORT={other}"
+            if started_by == "start"
+            else f"talentbot sandbox --port {other}"
+        )
+        print(f"talentbot sandbox: port {exc.port} is busy; try `{retry}`", file=sys.stderr)
+        return 2
     except SandboxError as exc:
         print(f"talentbot sandbox: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +198,20 @@ def status(settings: Settings) -> int:
     return 0
 
 
+PORT_HELP = "port of the sandbox's web page (default 8080)"
+
+
+def port_number(text: str) -> int:
+    """A TCP port given on the command line (0: any free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``talentbot`` command."""
     parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
@@ -197,12 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
     commands.add_parser("migrate", help="create the database and apply pending migrations")
     box = commands.add_parser("sandbox", help="try the bot in a browser, with no Telegram token")
-    box.add_argument("--port", type=int, default=8080, help="port of the web page (default 8080)")
+    box.add_argument("--port", type=port_number, default=8080, help=PORT_HELP)
     box.add_argument(
         "--db", default=None, help="demo database (default: sandbox.sqlite3 beside TALENTBOT_DB)"
     )
-    commands.add_parser(
+    start = commands.add_parser(
         "start", help="run the bot when a token is configured, else the sandbox (make run)"
+    )
+    start.add_argument(
+        "--port", type=port_number, default=8080, help=PORT_HELP + "; only without a token"
     )
     copy = commands.add_parser("backup", help="back up the database, also while the bot runs")
     copy.add_argument(
@@ -237,8 +269,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "start":
         if settings.bot_token:
             return run(settings)
-        print("talentbot: no TELEGRAM_BOT_TOKEN set, so starting the sandbox", file=sys.stderr)
-        return sandbox(settings, port=8080, db=None)
+        return sandbox(
+            settings,
+            port=args.port,
+            db=None,
+            started_by="start",
+            why=" (no TELEGRAM_BOT_TOKEN is set, so this is the sandbox, not Telegram)",
+        )
     if args.command == "backup":
         return backup(settings, file=args.file)
     if args.command == "restore":

@@ -168,9 +168,7 @@ class ChatUser:
     def alerts(self) -> list[str]:
         """Texts of the bot's answers to this user's button presses."""
         return [
-            answer["text"]
-            for answer in self.api.callback_answers
-            if answer.get("text") and answer.get("_user_id", self.id) == self.id
+            answer["text"] for answer in self.api.callback_answers_to(self.id) if answer["text"]
         ]
 
 

@@ -456,6 +456,9 @@ class FakeBotApi:
         }
         self.calls: list[ApiCall] = []
         self.callback_answers: list[dict[str, Any]] = []
+        # What each user saw of those answers (a toast, or an alert with OK), oldest first.
+        self._answers_to: dict[int, list[dict[str, Any]]] = {}
+        self._answer_ids = itertools.count(1)
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_retry_delay = webhook_retry_delay
@@ -810,6 +813,14 @@ class FakeBotApi:
     def deleted_messages(self, chat_id: int) -> list[dict[str, Any]]:
         chat = self._chats.get(chat_id)
         return copy.deepcopy(chat.deleted) if chat else []
+
+    def callback_answers_to(self, user_id: int) -> list[dict[str, Any]]:
+        """The answers to ``user_id``'s button presses, oldest first, each with a growing id.
+
+        ``text`` is what Telegram shows: a toast that fades, or with ``show_alert`` a box the
+        user closes with OK; an answer without text shows nothing.
+        """
+        return copy.deepcopy(self._answers_to.get(user_id, []))
 
     def current_reply_keyboard(self, chat_id: int) -> dict[str, Any] | None:
         """The reply keyboard the user sees now (the last one sent and not removed)."""
@@ -1341,10 +1352,20 @@ class FakeBotApi:
         if text is not None and validate.utf16_len(text) > validate.MAX_CALLBACK_ANSWER_LENGTH:
             raise bad_request("MESSAGE_TOO_LONG")
         query_id = params["callback_query_id"]
-        if query_id not in self._open_queries:
+        query = self._open_queries.pop(query_id, None)
+        if query is None:
             raise bad_request(QUERY_TOO_OLD)
-        del self._open_queries[query_id]
         self.callback_answers.append(dict(params))
+        self._answers_to.setdefault(query["from"]["id"], []).append(
+            {
+                "id": next(self._answer_ids),
+                "message_id": query["message"]["message_id"],
+                "data": query.get("data"),
+                "text": params.get("text"),
+                "show_alert": bool(params.get("show_alert", False)),
+                "url": params.get("url"),
+            }
+        )
         return True
 
     def _send_chat_action(self, params: Mapping[str, Any], uploads: Mapping[str, _Upload]) -> bool:

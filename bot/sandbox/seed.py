@@ -1,4 +1,8 @@
-"""The demo data of the sandbox: stations, activities (one happening now), rewards, personas."""
+"""The demo data of the sandbox: stations, activities (one happening now), rewards, personas.
+
+Every date is relative to the clock at seeding, and the sandbox seeds a new database at every
+start, so "happening now" is always now.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +25,9 @@ class Persona:
 ADMIN = Persona(9001, "sandbox.persona_admin", "Admin")
 PERSONAS = (
     Persona(9101, "sandbox.persona_new", "Newcomer"),
-    Persona(9102, "sandbox.persona_talent", "Li Ming"),
-    Persona(9103, "sandbox.persona_coordinator", "Coordinator Wang"),
-    Persona(9104, "sandbox.persona_partner", "Hotel desk"),
+    Persona(9102, "sandbox.persona_talent", "李明"),
+    Persona(9103, "sandbox.persona_coordinator", "王芳"),
+    Persona(9104, "sandbox.persona_partner", "周晓"),
     ADMIN,
 )
 
@@ -58,27 +62,40 @@ async def seed(services: Services, clock: Clock) -> bool:
             admin, station_id=station.id, role=role
         )
         await services.admin.accept_invitation(persona.id, invitation.token)
+    # The desk clerk never registers as a talent, but the desk shows who marked a voucher used
+    # by the name in their profile.
+    clerk = await services.talents.by_telegram_id(PERSONAS[3].id)
+    assert clerk is not None
+    await services.people.update_profile(clerk.id, {"name": PERSONAS[3].first_name})
     talent = await services.talents.by_telegram_id(PERSONAS[1].id)
     assert talent is not None
-    await services.points.adjust(admin, talent.id, 120, "Welcome points")
+    await services.points.adjust(admin, talent.id, 120, "欢迎积分 Welcome points")
     local = now.astimezone(services.settings.tz)
 
     def at(days: int, hour: int, minute: int = 0) -> datetime:
         day = local + timedelta(days=days)
         return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
+    # (kind, title, description, place, start, hours, points); one is happening now, so its
+    # check-in code works at once.
     activities = [
-        ("lecture", "冬季养生讲座 Winter health talk", now - timedelta(minutes=10), 2, 10),
-        ("clinic", "义诊 Free clinic", at(1, 9, 30), 3, 20),
-        ("volunteer", "海滩清洁 Beach clean-up", at(6, 14), 2, 15),
-    ]
-    for kind, title, starts, hours, points in activities:
+        ("lecture", "冬季养生讲座 Winter health talk", "中医专家讲冬季起居与饮食。\n"
+         "A doctor of traditional medicine on keeping well in winter.",
+         "市民中心三楼 Civic centre, 3rd floor", now - timedelta(minutes=10), 2, 10),
+        ("clinic", "义诊 Free clinic", "为社区老人免费量血压、看常见病。\n"
+         "Blood pressure checks and advice for older neighbours.",
+         "滨海社区卫生站 Seaside health post", at(1, 9, 30), 3, 20),
+        ("volunteer", "海滩清洁 Beach clean-up", "一起清洁白沙湾海滩，手套和袋子现场发放。\n"
+         "Gloves and bags are handed out on the beach.",
+         "白沙湾 White Sand Bay", at(6, 14), 2, 15),
+    ]  # fmt: skip
+    for kind, title, description, place, starts, hours, points in activities:
         activity = await services.activities.create(
             admin,
             ActivityDraft(
-                station_id=hub.id, kind=kind, title=title, description="Demo activity · 演示活动",
-                place="市民中心 Civic centre", starts_at=starts,
-                ends_at=starts + timedelta(hours=hours), capacity=20, points=points,
+                station_id=hub.id, kind=kind, title=title, description=description, place=place,
+                starts_at=starts, ends_at=starts + timedelta(hours=hours), capacity=20,
+                points=points,
             ),
         )  # fmt: skip
         # Published directly: the one happening now has already started, which the publish
@@ -86,17 +103,31 @@ async def seed(services: Services, clock: Clock) -> bool:
         await services.activities.activities.set_status(
             activity.id, "published", by=ADMIN.id, now=now, expect=("draft",)
         )
-    for name_zh, name_en, cost, stock in (
-        ("温泉酒店一晚", "A night at the spa hotel", 100, 5),
-        ("景区门票", "Scenic-spot ticket", 30, 20),
-        ("纪念品", "Souvenir", 10, 50),
-    ):
+    for name_zh, name_en, description_zh, description_en, cost, stock in (
+        ("温泉酒店一晚", "A night at the spa hotel", "双人标准间一晚，含早餐。",
+         "A double room for one night, breakfast included.", 100, 5),
+        ("景区门票", "Scenic-spot ticket", "南山景区成人门票一张。",
+         "One adult ticket to the Nanshan scenic area.", 30, 20),
+        ("纪念品", "Souvenir", "候鸟人才计划纪念帆布袋。",
+         "A canvas bag of the migratory-talent programme.", 10, 50),
+    ):  # fmt: skip
         await services.rewards.add(
             admin,
             {
-                "name_zh": name_zh, "name_en": name_en, "description_zh": "演示兑换品",
-                "description_en": "Demo reward", "station_id": hotel.id, "cost": cost,
+                "name_zh": name_zh, "name_en": name_en, "description_zh": description_zh,
+                "description_en": description_en, "station_id": hotel.id, "cost": cost,
                 "stock": stock, "per_talent_limit": 2, "valid_days": 30,
             },
         )  # fmt: skip
     return True
+
+
+async def speak(services: Services, language: str) -> None:
+    """Switch every persona the bot has a row for to ``language``, as /language would.
+
+    The others are not registered yet: they reach the bot in the language their Telegram
+    client says (the page sends it with each of their messages).
+    """
+    for persona in PERSONAS:
+        if await services.talents.by_telegram_id(persona.id) is not None:
+            await services.people.set_language(persona.id, language)

@@ -1,4 +1,5 @@
-"""The sandbox in headless Chromium: register a new talent, then check in with the scan action.
+"""The sandbox in headless Chromium, used as a person would: register and check in by scanning,
+redeem a voucher and scan it at the desk, see the answers to buttons, reload, switch language.
 
 Debian's ``chromium`` package is the browser. The test installs it when it can (as root, with
 apt-get, as CI runs); elsewhere it fails with the one command that installs it.
@@ -7,9 +8,12 @@ apt-get, as CI runs); elsewhere it fails with the one command that installs it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,55 +47,135 @@ async def sandbox_url(tmp_path):
         yield sandbox.url
 
 
-async def test_register_and_check_in_through_the_page(sandbox_url):
-    from playwright.async_api import async_playwright, expect
+@contextlib.asynccontextmanager
+async def browser_page(url: str) -> AsyncIterator:
+    """A phone-sized page of the sandbox in a browser whose language is English."""
+    from playwright.async_api import async_playwright
 
     chromium = await asyncio.to_thread(ensure_chromium)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=FLAGS)
-        page = await browser.new_page(viewport={"width": 420, "height": 860})
-        page.set_default_timeout(15_000)
-        await page.goto(sandbox_url)
-        await page.select_option("#lang", "en")
+        try:
+            page = await browser.new_page(viewport={"width": 420, "height": 860}, locale="en-US")
+            page.set_default_timeout(15_000)
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
+
+
+class Person:
+    """Types, taps and scans on the page, and waits for what the bot answers."""
+
+    def __init__(self, page) -> None:
+        from playwright.async_api import expect
+
+        self.page = page
+        self.expect = expect
+        self.log = page.locator("#log")
+
+    async def be(self, persona: int) -> None:
+        await self.page.select_option("#persona", str(persona))
+
+    async def say(self, text: str, answer: str) -> None:
+        await self.page.fill("#text", text)
+        await self.page.press("#text", "Enter")
+        await self.expect(self.log).to_contain_text(answer)
+
+    async def tap(self, label: str | re.Pattern, answer: str | None = None) -> None:
+        await self.page.get_by_role("button", name=label, exact=True).last.click()
+        if answer is not None:
+            await self.expect(self.log).to_contain_text(answer)
+
+    async def scan(self, *fragments: str) -> None:
+        """Open 📷 Scan and pick the newest link whose label holds every fragment."""
+        await self.page.click("#scanButton")
+        choice = self.page.locator("#linkBox button.link")
+        for fragment in fragments:
+            choice = choice.filter(has_text=fragment)
+        await choice.first.click()
+
+
+async def test_register_and_check_in_through_the_page(sandbox_url):
+    async with browser_page(sandbox_url) as page:
+        me = Person(page)
+        expect, log = me.expect, me.log
         await expect(page.locator("#scanButton")).to_have_text("📷 Scan")
-        log = page.locator("#log")
-
-        async def say(text: str, answer: str) -> None:
-            await page.fill("#text", text)
-            await page.press("#text", "Enter")
-            await expect(log).to_contain_text(answer)
-
-        async def tap(label: str, answer: str) -> None:
-            await page.get_by_role("button", name=label, exact=True).last.click()
-            await expect(log).to_contain_text(answer)
-
-        await page.select_option("#persona", "9101")  # the new user
-        await say("/start", "Privacy notice")
-        await tap("I agree", "What is your name?")
-        await say("Browser Talent", "share your phone number")
-        await tap("Skip", "fields of expertise")
+        await me.be(9101)  # the new user
+        await me.say("/start", "Privacy notice")
+        await me.tap("I agree", "What is your name?")
+        await me.say("Browser Talent", "share your phone number")
+        await me.tap("Skip", "fields of expertise")
         await page.get_by_role("button", name="Medicine & health").last.click()
         await expect(page.get_by_role("button", name="✓ Medicine & health")).to_be_visible()
-        await tap("Done", "professional title")
-        await tap("Skip", "Where do you come from")
-        await say("Harbin", "Which talent station")
-        await tap("Downtown hub", "When are you in the city")
-        await tap("I'm here now", "Until when")
+        await me.tap("Done", "professional title")
+        await me.tap("Skip", "Where do you come from")
+        await me.say("Harbin", "Which talent station")
+        await me.tap("Downtown hub", "When are you in the city")
+        await me.tap("I'm here now", "Until when")
         leave = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=60)
-        await say(leave.isoformat(), "Please check your details")
-        await tap("✅ Confirm", "you are registered")
+        await me.say(leave.isoformat(), "Please check your details")
+        await me.tap("✅ Confirm", "you are registered")
 
-        # The coordinator, who reads the bot in Chinese, prints the code.
-        await page.select_option("#persona", "9103")
-        await say("/manage", "本站活动")
+        # A button of the finished registration: the bot's answer shows as an alert with OK.
+        await page.get_by_role("button", name="I agree", exact=True).first.click()
+        alert = page.locator("#alert")
+        await expect(alert).to_be_visible()
+        await expect(alert).to_contain_text("This button has expired")
+        await page.get_by_role("button", name="OK").click()
+        await expect(alert).to_be_hidden()
+
+        # The coordinator, who talks to the bot in the page's language, prints the code.
+        await me.be(9103)
+        await me.say("/manage", "Your station's activities")
         await page.get_by_role("button", name="Winter health talk").first.click()
-        await tap("📱 签到二维码", "扫码签到")
+        await me.tap("📱 Check-in QR code", "Scan to check in")
         await expect(page.locator("#log img").last).to_be_visible()
 
-        await page.select_option("#persona", "9101")  # the talent scans it at the door
-        await page.click("#scanButton")
-        await page.locator("#linkBox button", has_text="ci-").first.click()
+        await me.be(9101)  # the talent scans it at the door
+        await me.scan("Check-in code", "Winter health talk")
         await expect(log).to_contain_text(
             "✅ Checked in: 冬季养生讲座 Winter health talk. +10 points"
         )
-        await browser.close()
+
+
+async def test_the_desk_scans_a_voucher_and_the_page_keeps_its_chats_and_language(sandbox_url):
+    async with browser_page(sandbox_url) as page:
+        me = Person(page)
+        expect, log = me.expect, me.log
+        await me.be(9102)  # the talent with points redeems a night at the hotel
+        await me.say("/rewards", "Rewards")
+        await me.tap(re.compile("A night at the spa hotel"), "breakfast included")
+        await me.tap("🎁 Redeem", "redeem")
+        await me.tap("Yes, redeem", "Here is your voucher")
+        await expect(page.locator("#log img").last).to_be_visible()
+
+        # The desk scans the QR code the talent shows: it is offered, named for what it is.
+        await me.be(9104)
+        await me.scan("Voucher", "A night at the spa hotel", "shown to Talent with points")
+        await expect(log).to_contain_text("For: 李明")
+        await me.tap("☑️ Mark used")
+        toast = page.locator("#toast")
+        await expect(toast).to_be_visible()
+        await expect(toast).to_have_text("Marked used.")
+        await expect(toast).to_be_hidden()  # a toast fades by itself, as in Telegram
+        await expect(log).to_contain_text("already used on")
+
+        # A reload brings back the same persona and its whole chat.
+        await page.reload()
+        await expect(page.locator("#persona")).to_have_value("9104")
+        await expect(log).to_contain_text("For: 李明")
+        await expect(log).to_contain_text("already used on")
+
+        # The language switch: the next replies come in Chinese, from the stored language of
+        # a registered talent and the Telegram language of a persona the bot has no row for.
+        await page.select_option("#lang", "zh")
+        await expect(page.locator("#scanButton")).to_have_text("📷 扫码")
+        await me.be(9102)
+        await me.say("/points", "我的积分")
+        await me.be(9001)  # the admin
+        await me.say("/admin", "工作站")
+        await page.reload()
+        await expect(page.locator("#lang")).to_have_value("zh")
+        await expect(page.locator("#persona")).to_have_value("9001")
+        await expect(log).to_contain_text("工作站")

@@ -227,6 +227,28 @@ async def test_callback_round_trip(api, bot, user):
         await second.callback_query.answer("x" * 201)
 
 
+async def test_callback_answers_are_kept_for_the_user_who_pressed(api, bot, user):
+    other = api.make_user(USER_ID + 1, "Bob")
+    api.open_chat(other)
+    mine = await bot.send_message(USER_ID, "Pick", reply_markup=keyboard(("Yes", "y")))
+    theirs = await bot.send_message(USER_ID + 1, "Pick", reply_markup=keyboard(("No", "n")))
+    pressed = telegram.Update.de_json(api.user_callback(user, mine.message_id, "y"), bot)
+    await pressed.callback_query.answer("Too late", show_alert=True)
+    pressed = telegram.Update.de_json(api.user_callback(other, theirs.message_id, "n"), bot)
+    await pressed.callback_query.answer()
+    pressed = telegram.Update.de_json(api.user_callback(user, mine.message_id, "y"), bot)
+    await pressed.callback_query.answer("Noted")
+    assert [
+        (a["text"], a["show_alert"], a["message_id"]) for a in api.callback_answers_to(USER_ID)
+    ] == [
+        ("Too late", True, mine.message_id),
+        ("Noted", False, mine.message_id),
+    ]
+    first, second = api.callback_answers_to(USER_ID)
+    assert first["id"] < second["id"]
+    assert [a["text"] for a in api.callback_answers_to(USER_ID + 1)] == [None]
+
+
 async def test_user_callback_checks_the_buttons_unless_forged(api, bot, user):
     sent = await bot.send_message(USER_ID, "Pick", reply_markup=keyboard(("Yes", "y")))
     with pytest.raises(ValueError, match="no button with callback_data 'admin'"):
