@@ -215,7 +215,10 @@ async def on_text(update: Update, context: BotContext) -> int:
         if step == Step.SEARCH:
             return await found(update, context, text)
         if step == Step.DELTA:
-            form["delta"] = parse_delta(text)
+            # An amount that cannot be done is refused before a reason is asked for.
+            form["delta"] = await services.points.check_delta(
+                context.viewer, form["talent_id"], parse_delta(text)
+            )
             return await ask(update, context, Step.DELTA_REASON)
         ok, balance = await services.points.adjust(
             context.viewer, form["talent_id"], form["delta"], parse_reason(text)

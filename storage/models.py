@@ -152,6 +152,7 @@ class Reminder(Row):
     params: str
     status: str
     attempts: int
+    topic: str = "reminders"  # the /settings topic it belongs to
     telegram_id: int = 0
     language: str | None = None
 
@@ -269,3 +270,9 @@ class Voucher(Row):
     closed_by: int | None = None
     talent_name: str | None = None
     telegram_id: int = 0
+    reward_zh: str | None = None
+    reward_en: str | None = None
+
+    def reward_names(self) -> dict[str, str]:
+        """The reward's name in each language, as a notice stores it."""
+        return {"zh": self.reward_zh or "", "en": self.reward_en or ""}

@@ -179,9 +179,9 @@ class PointsRepository:
 
     async def correct_hours(
         self, attendance_id: int, hours: float, *, reason: str, by: int, now: datetime
-    ) -> None:
-        """Record a correction; the original attendance row stays as it was."""
-        await self.db.execute(
+    ) -> int:
+        """Record a correction (and return its id); the original attendance row stays as it was."""
+        return await self.db.execute(
             "INSERT INTO hour_corrections (attendance_id, hours, reason, by_whom, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (attendance_id, hours, reason, by, utc_text(now)),
@@ -189,16 +189,21 @@ class PointsRepository:
 
     async def adjust(
         self, talent_id: int, delta: int, *, reason: str, by: int, now: datetime, key: str
-    ) -> tuple[bool, int]:
-        """Add or take points with a reason; refused (False) when the balance would go below 0."""
+    ) -> tuple[bool, int, int | None]:
+        """Add or take points with a reason; refused (False) when the balance would go below 0.
+
+        Returns whether it was done, the balance, and the new ledger entry's id (None when
+        refused, or when an entry with ``key`` was written before).
+        """
         async with self.db.transaction() as tx:
             balance = await balance_in(tx, talent_id)
             if balance + delta < 0:
-                return False, balance
-            await tx.execute(
+                return False, balance, None
+            added = await tx.execute_rowcount(
                 "INSERT INTO ledger (talent_id, delta, kind, reason, ref, by_whom, created_at,"
                 " idempotency_key) VALUES (?, ?, 'adjust', ?, NULL, ?, ?, ?)"
                 " ON CONFLICT (idempotency_key) DO NOTHING",
                 (talent_id, delta, reason, by, utc_text(now), key),
             )
-            return True, await balance_in(tx, talent_id)
+            entry = await tx.fetch_one("SELECT last_insert_rowid()") if added else None
+            return True, await balance_in(tx, talent_id), entry[0] if entry else None
