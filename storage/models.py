@@ -212,6 +212,15 @@ class LedgerEntry(Row):
     ref: str | None = None
     by_whom: int | None = None
     created_at: datetime
+    # What the entry was for, when it names it: the activity, or the voucher and its reward.
+    activity_title: str | None = None
+    voucher_code: str | None = None
+    reward_zh: str | None = None
+    reward_en: str | None = None
+
+    def reward_name(self, locale: str) -> str | None:
+        """The reward's name in ``locale``, for a redeem or a refund."""
+        return self.reward_zh if locale == "zh" else self.reward_en
 
 
 class Attendance(Row):

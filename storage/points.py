@@ -48,10 +48,18 @@ class PointsRepository:
     async def entries(
         self, talent_id: int, *, before_id: int | None, limit: int
     ) -> list[LedgerEntry]:
-        """The newest ledger entries, older than ``before_id`` when paging."""
+        """The newest ledger entries, older than ``before_id`` when paging, each with the name
+        of what it was for (the activity, or the voucher's reward) in the same query."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM ledger WHERE talent_id = :talent"
-            " AND (:before IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit",
+            "SELECT l.*, a.title AS activity_title, v.code AS voucher_code,"
+            " r.name_zh AS reward_zh, r.name_en AS reward_en FROM ledger l"
+            " LEFT JOIN activities a ON l.ref LIKE 'activity:%'"
+            " AND a.id = CAST(substr(l.ref, 10) AS INTEGER)"
+            " LEFT JOIN vouchers v ON l.ref LIKE 'voucher:%'"
+            " AND v.id = CAST(substr(l.ref, 9) AS INTEGER)"
+            " LEFT JOIN rewards r ON r.id = v.reward_id"
+            " WHERE l.talent_id = :talent AND (:before IS NULL OR l.id < :before)"
+            " ORDER BY l.id DESC LIMIT :limit",
             {"talent": talent_id, "before": before_id, "limit": limit},
         )
         return [LedgerEntry(**dict(row)) for row in rows]

@@ -173,10 +173,10 @@ async def test_points_page(harness, hub):
     await user.send("/points")
     text = user.last_text()
     assert text.startswith("Your points: 70\nService hours this season: 7 · in all: 7")
-    assert "Dec 11, 2026 · +10 · earned at Talk 6" in text
+    assert "Dec 11, 2026 · +10 · activity · Talk 6" in text
     assert user.buttons() == ["More ▾"]
     await user.tap("More ▾")
-    assert user.last_text().startswith("Older entries:\nDec 6, 2026 · +10 · earned at Talk 1")
+    assert user.last_text().startswith("Older entries:\nDec 6, 2026 · +10 · activity · Talk 1")
     assert user.buttons() == []
 
 
