@@ -234,7 +234,7 @@ class Attendance(Row):
     hours: float
     name: str | None = None
     corrected_hours: float | None = None
-    by_name: str | None = None  # who checked them in by hand, when they have a profile
+    corrected_by: int | None = None  # Telegram id of who made the latest correction
 
     @property
     def current_hours(self) -> float:

@@ -157,10 +157,10 @@ class PointsRepository:
     async def attendance(self, activity_id: int) -> list[Attendance]:
         """Who checked in, with their current hours."""
         rows = await self.db.fetch_all(
-            "SELECT a.*, t.name, (SELECT c.hours FROM hour_corrections c"
-            " WHERE c.attendance_id = a.id ORDER BY c.id DESC LIMIT 1) AS corrected_hours,"
-            " (SELECT b.name FROM talents b WHERE b.telegram_id = a.by_whom) AS by_name"
+            "SELECT a.*, t.name, c.hours AS corrected_hours, c.by_whom AS corrected_by"
             " FROM attendance a JOIN talents t ON t.id = a.talent_id"
+            " LEFT JOIN hour_corrections c ON c.id = (SELECT max(l.id) FROM hour_corrections l"
+            " WHERE l.attendance_id = a.id)"
             " WHERE a.activity_id = ? ORDER BY a.checked_in_at, a.id",
             (activity_id,),
         )
@@ -175,6 +175,15 @@ class PointsRepository:
             (attendance_id,),
         )
         return None if row is None else Attendance(**dict(row))
+
+    async def last_adjustment(self, talent_id: int) -> LedgerEntry | None:
+        """The talent's latest adjustment by an admin, if any."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM ledger WHERE talent_id = ? AND kind = 'adjust'"
+            " ORDER BY id DESC LIMIT 1",
+            (talent_id,),
+        )
+        return None if row is None else LedgerEntry(**dict(row))
 
     async def corrections(self, attendance_id: int) -> list[dict]:
         """Every correction of an attendance, oldest first."""

@@ -32,7 +32,7 @@ async def test_coordinator_gets_a_printable_code_and_can_renew_it(harness, hub):
     await make_activity(harness, hub)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("📱 Check-in QR code")
     page = harness.api.bot_messages(coordinator.id)[-1]
     svg = harness.api.file_bytes(page["document"]["file_id"]).decode()
