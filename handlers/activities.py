@@ -74,8 +74,11 @@ async def activity_card(context: BotContext, activity: Activity, *, manager: boo
     return text
 
 
-async def send_card(update: Update, context: BotContext, activity_id: int, *, edit: bool) -> None:
-    """An activity's page with the button that fits the talent: sign up, waitlist, cancel."""
+async def send_card(
+    update: Update, context: BotContext, activity_id: int, *, edit: bool, note: str | None = None
+) -> None:
+    """An activity's page with the button that fits the talent: sign up, waitlist, cancel;
+    ``note`` (what just happened) above it."""
     services = context.services
     activity = await services.activities.activities.get(activity_id)
     if activity is None or not services.activities.may_see(context.viewer, activity):
@@ -108,6 +111,8 @@ async def send_card(update: Update, context: BotContext, activity_id: int, *, ed
         else:
             rows.append([(t("activity.sign_up"), f"{PREFIX}:join:{activity.id}")])
     rows.append([(t("activity.back_to_list"), f"{PREFIX}:page:0:all")])
+    if note:
+        text = f"{note}\n\n{text}"
     await show(update, context, text, markup=inline(rows), edit=edit)
 
 
@@ -250,11 +255,14 @@ async def leave(update: Update, context: BotContext) -> None:
     except AlreadyDone:
         await already_done(update, context)
         return
+    note = None
     if outcome == LeaveOutcome.NOT_SIGNED_UP:
         await answer(update, context.t("activity.not_signed_up"), alert=True)
     else:
-        await answer(update, context.t("activity.left"))
-    await send_card(update, context, activity_id, edit=True)
+        note = context.t("activity.left")
+        await answer(update, note)
+    # The question becomes the activity's page, saying what was done.
+    await send_card(update, context, activity_id, edit=True, note=note)
     if promoted is not None:
         await tell_promoted(context, promoted, activity_id)
 

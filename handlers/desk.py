@@ -96,12 +96,12 @@ async def desk_voucher(update: Update, context: BotContext) -> tuple[Voucher, Re
         if code is None:
             raise InvalidInput("common.stale_button")
         voucher, reward, may = await context.services.rewards.look_up(context.viewer, code)
+        if not may:  # its owner may look at it, not mark it
+            raise NotAllowed
     except InvalidInput:
         await answer(update, context.t("common.stale_button"), alert=True)
         return None
     except NotAllowed:
-        may = False
-    if not may:
         await refuse(update, context)
         return None
     return voucher, reward

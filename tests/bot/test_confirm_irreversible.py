@@ -61,6 +61,7 @@ async def test_giving_up_a_place_says_it_goes_to_the_waitlist(harness, hub, toge
     assert len(promoted) == 1
     # The question became the activity's page: nothing on it gives the place up again.
     assert all("Yes, give up my place" not in labels(m) for m in going.messages())
+    assert going.last_text().startswith("Done: your place is given up.\n\nFree eye clinic\n")
     assert going.buttons()[0] == "⏳ Join the waitlist"
 
 
