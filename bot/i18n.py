@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.numbers import format_decimal
 
 from bot.settings import SUPPORTED_LOCALES
@@ -117,6 +117,15 @@ def fmt_spelled(value: date, locale: str, tz: ZoneInfo | None = None) -> str:
         pattern = _SPELLED_MOMENT.get(locale, _SPELLED_MOMENT["en"])
         return format_datetime(value.astimezone(tz), pattern, tzinfo=tz, locale=babel)
     return format_date(value, _SPELLED_DAY.get(locale, _SPELLED_DAY["en"]), locale=babel)
+
+
+def fmt_short_moment(value: datetime, locale: str, tz: ZoneInfo) -> str:
+    """A moment short enough for a button, weekday included: "12月5日周六 09:30" /
+    "Sat, Dec 5 9:30 AM"."""
+    local = value.astimezone(tz)
+    babel = _babel_locale(locale)
+    day = format_skeleton("MMMEd", local, locale=babel)
+    return f"{day} {format_time(local, format='short', tzinfo=tz, locale=babel)}"
 
 
 def fmt_number(value: float | int | Decimal, locale: str) -> str:

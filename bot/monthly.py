@@ -56,6 +56,11 @@ class MonthlyReports:
                 return 0
             month = f"{period.first:%Y-%m}"
             rows = services.reports.reports
+            installed = await rows.installed_at()
+            if installed is not None and installed >= period.bounds(services.settings.tz)[1]:
+                # The bot was set up after that month: a report of nothing would only puzzle
+                # the office (and a new deployment's first start is not the 1st of a month).
+                return 0
             recipients: list[tuple[int, int | None, str | None]] = [
                 (admin, None, await rows.language_of(admin))
                 for admin in sorted(services.settings.admin_ids)

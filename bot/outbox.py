@@ -25,7 +25,6 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.i18n import Html, fmt_datetime, fmt_number
 from bot.ratelimit import BulkSend
 from bot.services import Services
-from bot.services.kinds import TOPIC_REMINDERS
 from storage.models import Broadcast, Delivery, Progress, Reminder
 from storage.outbox import MessageRows, load_params
 
@@ -180,7 +179,10 @@ class Outbox:
         self._last_progress: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._schedule_lock = asyncio.Lock()
+        self._reminding: asyncio.Task[None] | None = None
+        self._remind_again = False
         services.broadcasts.on_queued = self.wake
+        services.reminders.on_queued = self.remind_soon
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -202,12 +204,39 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._reminding is not None:
+            await asyncio.wait([self._reminding], timeout=10)
+            self._reminding = None
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=10)
 
     def wake(self) -> None:
         """Something was queued: look at the queue now."""
         self._wake.set()
+
+    def remind_soon(self) -> None:
+        """A notice was stored due now: send what is due at once, not at the next periodic look.
+
+        Only while the outbox runs (a stopped one leaves sending to whoever drives it). Rows
+        are claimed one by one before they go, so this and the periodic job never send one
+        twice; a notice stored while a pass runs gets one more pass.
+        """
+        if self._task is None:
+            return
+        if self._reminding is not None and not self._reminding.done():
+            self._remind_again = True
+            return
+        self._reminding = asyncio.create_task(self._remind_passes(), name="notices")
+
+    async def _remind_passes(self) -> None:
+        again = True
+        while again:
+            self._remind_again = False
+            try:
+                await self.send_due_reminders()
+            except Exception:
+                log.exception("sending due notices failed; the periodic job will try again")
+            again = self._remind_again
 
     async def _run(self) -> None:
         while True:
@@ -353,7 +382,8 @@ class Outbox:
     async def _remind(self, reminder: Reminder) -> None:
         rows = self.services.reminder_rows
         now = self.services.clock.now()
-        if not await rows.wants_reminders(reminder.talent_id, TOPIC_REMINDERS):
+        # Each row belongs to a /settings topic: reminders, or changes to points and hours.
+        if not await rows.wants_reminders(reminder.talent_id, reminder.topic):
             await rows.settle(reminder.id, "dropped", now=now, error="opted out or unreachable")
             return
         locale = self.services.translator.resolve(reminder.language, None)
@@ -368,11 +398,17 @@ class Outbox:
 
 
 def render(services: Services, locale: str, key: str, params: dict[str, Any]) -> str:
-    """A catalog text with stored parameters; times are shown in the programme's zone."""
+    """A catalog text with stored parameters, in the talent's language at the time it is sent:
+    times in the programme's zone, numbers with the locale's signs, and a name stored in every
+    language (``{"zh": …, "en": …}``, a reward's) in theirs."""
     shown: dict[str, Any] = {}
     for name, value in params.items():
         if isinstance(value, datetime):
             shown[name] = fmt_datetime(value, locale, services.settings.tz, style="short")
+        elif isinstance(value, dict):
+            shown[name] = value.get(locale) or next(iter(value.values()), "")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            shown[name] = fmt_number(value, locale)
         else:
             shown[name] = value
     return services.translator(locale, key, **shown)

@@ -11,12 +11,25 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import fmt_number, fmt_span
 from bot.notices import VIEW_PREFIX
 from bot.services.kinds import ACTIVITY_KINDS
-from handlers.common import answer, callback_arg, inline, int_arg, say, show
+from handlers.common import (
+    ONCE,
+    already_done,
+    answer,
+    callback_arg,
+    edit_or_send,
+    inline,
+    int_arg,
+    once,
+    press_of,
+    say,
+    show,
+)
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate
 from handlers.profile import EDIT_PREFIX
 from storage.activities import LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
+from storage.presses import AlreadyDone
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +75,11 @@ async def activity_card(context: BotContext, activity: Activity, *, manager: boo
     return text
 
 
-async def send_card(update: Update, context: BotContext, activity_id: int, *, edit: bool) -> None:
-    """An activity's page with the button that fits the talent: sign up, waitlist, cancel."""
+async def send_card(
+    update: Update, context: BotContext, activity_id: int, *, edit: bool, note: str | None = None
+) -> None:
+    """An activity's page with the button that fits the talent: sign up, waitlist, cancel;
+    ``note`` (what just happened) above it."""
     services = context.services
     activity = await services.activities.activities.get(activity_id)
     if activity is None or not services.activities.may_see(context.viewer, activity):
@@ -96,6 +112,8 @@ async def send_card(update: Update, context: BotContext, activity_id: int, *, ed
         else:
             rows.append([(t("activity.sign_up"), f"{PREFIX}:join:{activity.id}")])
     rows.append([(t("activity.back_to_list"), f"{PREFIX}:page:0:all")])
+    if note:
+        text = f"{note}\n\n{text}"
     await show(update, context, text, markup=inline(rows), edit=edit)
 
 
@@ -191,19 +209,65 @@ async def join(update: Update, context: BotContext) -> None:
     await send_card(update, context, activity_id, edit=True)
 
 
-async def leave(update: Update, context: BotContext) -> None:
-    """Give up a place or a waitlist place; tell whoever moves up."""
+async def confirm_leave(update: Update, context: BotContext) -> None:
+    """Ask before giving up a place (it goes to the first on the waitlist) or a waitlist place."""
     activity_id = int_arg(update, 2)
     talent = context.viewer.talent
     if activity_id is None or talent is None:
         await answer(update, context.t("activity.register_first"), alert=True)
         return
-    outcome, promoted = await context.services.activities.leave(talent.id, activity_id)
+    services = context.services
+    activity = await services.activities.activities.get(activity_id)
+    signup = await services.activities.activities.signup_of(activity_id, talent.id)
+    if activity is None or signup is None or signup.status not in ("going", "waitlist"):
+        await answer(update, context.t("activity.not_signed_up"), alert=True)
+        await send_card(update, context, activity_id, edit=True)
+        return
+    await answer(update)
+    t = context.t
+    if signup.status == "waitlist":
+        position = await services.activities.activities.waitlist_position(activity_id, talent.id)
+        text = t("activity.leave_waitlist_confirm", title=activity.title, position=position)
+        yes = t("activity.leave_waitlist_yes")
+    else:
+        key = "activity.leave_confirm_waiting" if activity.waiting else "activity.leave_confirm"
+        text, yes = t(key, title=activity.title), t("activity.leave_yes")
+    rows = [
+        [(yes, once(f"{PREFIX}:quit:{activity_id}"))],
+        [(t("activity.leave_keep"), f"{PREFIX}:back:{activity_id}")],
+    ]
+    await edit_or_send(update, context, text, markup=inline(rows))
+
+
+async def back_to_card(update: Update, context: BotContext) -> None:
+    """No, keep it: the activity's page again, in place."""
+    await answer(update)
+    await send_card(update, context, int_arg(update, 2) or 0, edit=True)
+
+
+async def leave(update: Update, context: BotContext) -> None:
+    """Give up a place or a waitlist place, once however often Yes is pressed; tell whoever
+    moves up."""
+    activity_id = int_arg(update, 2)
+    talent = context.viewer.talent
+    if activity_id is None or talent is None:
+        await answer(update, context.t("activity.register_first"), alert=True)
+        return
+    try:
+        outcome, promoted = await context.services.activities.leave(
+            talent.id, activity_id, press=press_of(update, context, "leave")
+        )
+    except AlreadyDone:
+        await already_done(update, context)
+        return
+    note = None
     if outcome == LeaveOutcome.NOT_SIGNED_UP:
         await answer(update, context.t("activity.not_signed_up"), alert=True)
     else:
-        await answer(update, context.t("activity.left"))
-    await send_card(update, context, activity_id, edit=True)
+        note = context.t("activity.left")
+        await answer(update, note)
+    # The question becomes the activity's page, saying what was done.
+    await send_card(update, context, activity_id, edit=True, note=note)
     if promoted is not None:
         await tell_promoted(context, promoted, activity_id)
 
@@ -286,4 +350,6 @@ def setup(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(view_button, pattern=rf"^{VIEW_PREFIX}\d+$"))
     application.add_handler(CallbackQueryHandler(page_button, pattern=rf"^{PREFIX}:page:\d+:\w+$"))
     application.add_handler(CallbackQueryHandler(join, pattern=rf"^{PREFIX}:(join|wait):\d+$"))
-    application.add_handler(CallbackQueryHandler(leave, pattern=rf"^{PREFIX}:leave:\d+$"))
+    application.add_handler(CallbackQueryHandler(confirm_leave, pattern=rf"^{PREFIX}:leave:\d+$"))
+    application.add_handler(CallbackQueryHandler(back_to_card, pattern=rf"^{PREFIX}:back:\d+$"))
+    application.add_handler(CallbackQueryHandler(leave, pattern=rf"^{PREFIX}:quit:\d+:{ONCE}$"))

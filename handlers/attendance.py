@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_number
+from bot.i18n import fmt_date, fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from bot.services.profile import mask_phone
@@ -75,6 +75,8 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
         text = t("points.ask_search")
     else:
         text = t("points.ask_delta", name=form["name"], balance=form["balance"])
+        if form.get("last"):
+            text = f"{form['last']}\n{text}"
     if note:
         text = f"{note}\n\n{text}"
     await send(update, context, text, markup=inline([cancel_row(context)]))
@@ -84,14 +86,17 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
 # -- the attendance list ----------------------------------------------------------------------
 
 
-def attendance_line(context: BotContext, row: Attendance) -> str:
-    """One person who checked in: hours, and whether they walked in or were checked in by hand."""
+def attendance_line(context: BotContext, row: Attendance, names: dict[int, str]) -> str:
+    """One person who checked in: hours, whether they walked in or were checked in by hand,
+    and who corrected their hours; ``names`` says who is who."""
     t = context.t
     marks = []
     if row.walk_in:
         marks.append(t("points.walk_in"))
-    if row.method == "manual":
-        marks.append(t("points.manual_by", name=row.by_name or row.by_whom or "?"))
+    if row.method == "manual" and row.by_whom is not None:
+        marks.append(t("points.manual_by", name=names[row.by_whom]))
+    if row.corrected_by is not None:
+        marks.append(t("points.corrected_by", name=names[row.corrected_by]))
     return t(
         "points.attendance_line",
         name=person_name(context, row.name),
@@ -111,14 +116,16 @@ async def show_attendance(
     rows = await services.checkins.points.attendance(activity_id)
     t = context.t
     title = t("points.attendance_title", title=activity.title, count=len(rows))
+    staff = {who for row in rows for who in (row.by_whom, row.corrected_by) if who is not None}
+    names = await services.people.names(staff, context.viewer.locale)
     shown = paginate(
         rows,
         page,
         per_page=ATTENDANCE_PER_PAGE,
-        line=lambda row: attendance_line(context, row),
+        line=lambda row: attendance_line(context, row, names),
         budget=text_budget(title),
     )
-    lines = [title, *(attendance_line(context, row) for row in shown.items)]
+    lines = [title, *(attendance_line(context, row, names) for row in shown.items)]
     buttons = [
         [(f"✏️ {person_name(context, row.name)}", f"{MANAGE}:hrs:{row.id}")] for row in shown.items
     ]
@@ -219,7 +226,10 @@ async def on_text(update: Update, context: BotContext) -> int:
         if step == Step.SEARCH:
             return await found(update, context, text)
         if step == Step.DELTA:
-            form["delta"] = parse_delta(text)
+            # An amount that cannot be done is refused before a reason is asked for.
+            form["delta"] = await services.points.check_delta(
+                context.viewer, form["talent_id"], parse_delta(text)
+            )
             return await ask(update, context, Step.DELTA_REASON)
         ok, balance = await services.points.adjust(
             context.viewer, form["talent_id"], form["delta"], parse_reason(text)
@@ -289,6 +299,7 @@ async def picked(update: Update, context: BotContext) -> int:
             balance=fmt_number(
                 await context.services.checkins.points.balance(talent.id), context.viewer.locale
             ),
+            last=await last_adjustment(context, talent.id),
         )
         return await ask(update, context, Step.DELTA)
     try:
@@ -315,6 +326,22 @@ async def picked(update: Update, context: BotContext) -> int:
     )
     await show_attendance(update, context, form["activity_id"])
     return ConversationHandler.END
+
+
+async def last_adjustment(context: BotContext, talent_id: int) -> str | None:
+    """The talent's latest adjustment and who made it, so that two admins do not give the same
+    points twice; None when there was none."""
+    entry = await context.services.checkins.points.last_adjustment(talent_id)
+    if entry is None:
+        return None
+    locale = context.viewer.locale
+    return context.t(
+        "points.last_adjustment",
+        date=fmt_date(entry.created_at.astimezone(context.services.settings.tz).date(), locale),
+        delta=f"{entry.delta:+d}",
+        reason=entry.reason or "",
+        by=await context.services.people.name_of(entry.by_whom or 0, locale),
+    )
 
 
 async def refused(update: Update, context: BotContext, exc: Exception) -> int:

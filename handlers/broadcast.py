@@ -32,7 +32,6 @@ from handlers.common import (
     once,
     press_of,
     refuse,
-    say,
     send,
     show,
 )
@@ -173,9 +172,21 @@ async def audience_of(context: BotContext) -> Audience:
 
 async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]]:
     """The confirmation: whom it reaches and what it says."""
-    form = form_of(context)
     t = context.t
     count = await context.services.broadcasts.count(await audience_of(context))
+    locale = context.viewer.locale
+    text = t("broadcast.preview", count=fmt_number(count, locale), **await described(context))
+    rows = [] if count == 0 else [[(t("broadcast.send_button"), once(data(Step.CONFIRM, "send")))]]
+    if count == 0:
+        text = f"{text}\n\n{t('broadcast.nobody')}"
+    rows.append(nav(context, Step.CONFIRM))
+    return text, rows
+
+
+async def described(context: BotContext) -> dict[str, str]:
+    """The audience and an excerpt, as the confirmation (and, once sent, its record) shows."""
+    form = form_of(context)
+    t = context.t
     if form.activity_id is not None:
         activity = await context.services.activities.activities.get(form.activity_id)
         station = t("broadcast.signed_up_for", title=activity.title if activity else "?")
@@ -187,19 +198,14 @@ async def preview(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]
     excerpt = (form.text or "")[:EXCERPT] + ("…" if len(form.text or "") > EXCERPT else "")
     if form.photo:
         excerpt = f"{t('broadcast.photo_label')} {excerpt}".strip()
-    text = t(
-        "broadcast.preview",
-        count=fmt_number(count, context.viewer.locale),
-        station=station,
-        expertise=t(f"expertise.{form.expertise}") if form.expertise else t("broadcast.any_field"),
-        presence=t("broadcast.in_city_now" if form.in_city_now else "broadcast.everyone"),
-        excerpt=excerpt,
-    )
-    rows = [] if count == 0 else [[(t("broadcast.send_button"), once(data(Step.CONFIRM, "send")))]]
-    if count == 0:
-        text = f"{text}\n\n{t('broadcast.nobody')}"
-    rows.append(nav(context, Step.CONFIRM))
-    return text, rows
+    return {
+        "station": station,
+        "expertise": t(f"expertise.{form.expertise}")
+        if form.expertise
+        else t("broadcast.any_field"),
+        "presence": t("broadcast.in_city_now" if form.in_city_now else "broadcast.everyone"),
+        "excerpt": excerpt,
+    }
 
 
 # -- the dialog ---------------------------------------------------------------------------------
@@ -333,7 +339,14 @@ async def confirm(update: Update, context: BotContext) -> int | None:
         await answer(update)
         return await stale(update, context)
     await answer(update)
+    # The confirmation becomes the record of what went: Send and Back mean nothing any more.
+    sent = context.t(
+        "broadcast.sent",
+        count=fmt_number(broadcast.total, context.viewer.locale),
+        **await described(context),
+    )
     context.user_data.broadcast = None
+    await edit_or_send(update, context, sent)
     progress = await services.broadcasts.progress(broadcast.id)
     text, markup = await progress_view(services, broadcast, progress, finished=False)
     message = await send(update, context, text, markup=markup)
@@ -354,10 +367,11 @@ async def stale(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """Leave the dialog; nothing is sent."""
+    """Leave the dialog; nothing is sent. A Cancel button's message says so in place."""
     await answer(update)
     context.user_data.broadcast = None
-    await say(update, context, "broadcast.cancelled")
+    text = context.t("broadcast.cancelled")
+    await show(update, context, text, edit=update.callback_query is not None)
     return ConversationHandler.END
 
 

@@ -30,7 +30,7 @@ from handlers.common import (
 from handlers.context import BotContext
 from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, pager, paginate, station_rows
-from handlers.rewards import reward_text
+from handlers.rewards import cost_and_stock, reward_text
 from storage.models import Reward
 
 FIELDS = (
@@ -51,9 +51,10 @@ async def admin_catalog(update: Update, context: BotContext) -> None:
     locale = context.viewer.locale
     shown = paginate(rewards, page_arg(callback_arg(update, 2)))
     rows = [
-        [(("" if r.active else "🚫 ") + f"{r.name(locale)} · {r.stock}", f"adm:rw:{r.id}")]
+        [(f"{'' if r.active else '🚫 '}{r.name(locale)} · {cost_and_stock(context, r)}",
+          f"adm:rw:{r.id}")]
         for r in shown.items
-    ]
+    ]  # fmt: skip
     rows.append(pager(context, shown.number, shown.count, lambda n: f"adm:rewards:{n}"))
     rows.append([(context.t("rewards.add"), "adm:rwadd")])
     await edit_or_send(update, context, context.t("rewards.admin_title"), markup=inline(rows))

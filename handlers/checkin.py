@@ -14,6 +14,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_span
 from bot.services.errors import NotAllowed
 from bot.services.points import CHECKIN_PREFIX, CheckinResult
+from bot.services.rewards import show_code
 from handlers.certificates import certificate_rows
 from handlers.common import answer, inline, int_arg, refuse, say, send
 from handlers.context import BotContext
@@ -105,23 +106,38 @@ async def send_entries(
     if not entries:
         lines.append(context.t("points.no_entries"))
     for entry in entries:
-        what = entry.reason or ""
-        if entry.ref and entry.ref.startswith("activity:"):
-            found = await context.services.activities.activities.get(int(entry.ref.split(":")[1]))
-            what = found.title if found else what
+        params = {
+            "date": fmt_date(entry.created_at.astimezone(tz).date(), locale),
+            "delta": f"{entry.delta:+d}",
+            "kind": context.t(f"points.kind_{entry.kind}"),
+        }
+        what = entry_subject(context, entry)
         lines.append(
-            context.t(
-                "points.line",
-                date=fmt_date(entry.created_at.astimezone(tz).date(), locale),
-                delta=f"{entry.delta:+d}",
-                kind=context.t(f"points.kind_{entry.kind}"),
-                what=what,
-            )
+            context.t("points.line", what=what, **params)
+            if what
+            else context.t("points.line_bare", **params)
         )
     rows = list(extra or [])
     if len(entries) == PAGE:
         rows.insert(0, [(context.t("points.more"), f"{POINTS_PREFIX}{entries[-1].id}")])
     await send(update, context, "\n".join(lines), markup=inline(rows) if rows else None)
+
+
+def entry_subject(context: BotContext, entry: LedgerEntry) -> str | None:
+    """What a ledger entry was for: the activity, the reward (and for a refund, the voucher and
+    why), or the adjustment's reason; None when it names nothing (a deleted activity)."""
+    reward = entry.reward_name(context.viewer.locale)
+    if entry.kind == "earn":
+        return entry.activity_title or entry.reason
+    if entry.kind == "refund" and reward and entry.voucher_code:
+        why = {"expired": "points.refund_expired", "cancelled": "points.refund_cancelled"}
+        return context.t(
+            "points.refund_what",
+            reward=reward,
+            code=show_code(entry.voucher_code),
+            why=context.t(why.get(entry.reason or "", "points.refund_cancelled")),
+        )
+    return reward or entry.reason
 
 
 async def qr_code(update: Update, context: BotContext) -> None:

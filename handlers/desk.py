@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -128,13 +128,66 @@ async def show_for_desk(update: Update, context: BotContext, typed: str) -> None
     if not may:
         await send_voucher(update, context, voucher)
         return
-    text = await desk_text(context, voucher, reward)
+    text, markup = await desk_view(context, voucher, reward)
+    await send(update, context, text, markup=markup)
+
+
+async def desk_view(
+    context: BotContext, voucher: Voucher, reward: Reward
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The desk's card of a voucher, with Mark used (and for admins Cancel) while it is valid."""
     rows = []
     if voucher.status == "valid":
-        rows.append([(context.t("rewards.mark_used"), once(f"vc:use:{voucher.code}"))])
+        rows.append([(context.t("rewards.mark_used"), f"vc:ask:{voucher.code}")])
         if context.viewer.is_admin:
             rows.append([(context.t("rewards.cancel_voucher"), once(f"vc:cancel:{voucher.id}"))])
-    await send(update, context, text, markup=inline(rows) if rows else None)
+    return await desk_text(context, voucher, reward), inline(rows) if rows else None
+
+
+async def desk_voucher(update: Update, context: BotContext) -> tuple[Voucher, Reward] | None:
+    """The voucher a desk button names, if the viewer may mark it used; else they are told."""
+    code = normalise_code(callback_arg(update, 2))
+    try:
+        if code is None:
+            raise InvalidInput("common.stale_button")
+        voucher, reward, may = await context.services.rewards.look_up(context.viewer, code)
+        if not may:  # its owner may look at it, not mark it
+            raise NotAllowed
+    except InvalidInput:
+        await answer(update, context.t("common.stale_button"), alert=True)
+        return None
+    except NotAllowed:
+        await refuse(update, context)
+        return None
+    return voucher, reward
+
+
+async def confirm_use(update: Update, context: BotContext) -> None:
+    """Ask before marking used: it cannot be undone."""
+    found = await desk_voucher(update, context)
+    if found is None:
+        return
+    voucher, reward = found
+    await answer(update)
+    text, markup = await desk_view(context, voucher, reward)
+    if voucher.status == "valid":
+        text = f"{text}\n\n{context.t('rewards.use_confirm', talent=voucher.talent_name or '?')}"
+        markup = inline(
+            [
+                [(context.t("rewards.use_yes"), once(f"vc:use:{voucher.code}"))],
+                [(context.t("reg.back"), f"vc:desk:{voucher.code}")],
+            ]
+        )
+    await edit_or_send(update, context, text, markup=markup)
+
+
+async def back_to_desk(update: Update, context: BotContext) -> None:
+    """Not now: the voucher's card again, in place."""
+    found = await desk_voucher(update, context)
+    if found is not None:
+        await answer(update)
+        text, markup = await desk_view(context, *found)
+        await edit_or_send(update, context, text, markup=markup)
 
 
 async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> str:
@@ -143,12 +196,10 @@ async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> st
     tz = context.services.settings.tz
     status = context.t(f"rewards.status_{voucher.status}")
     if voucher.status == "used" and voucher.used_at is not None:
-        # Who marked it: their name when they have a profile, else their Telegram id.
-        who = await context.services.talents.by_telegram_id(voucher.used_by or 0)
         status = context.t(
             "rewards.used_when",
             when=fmt_datetime(voucher.used_at, locale, tz, style="short"),
-            by=(who.name if who and who.name else None) or voucher.used_by or "?",
+            by=await context.services.people.name_of(voucher.used_by or 0, locale),
         )
     return context.t(
         "rewards.desk",
@@ -341,6 +392,8 @@ def setup(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("statement", statement_command, filters=private))
     for pattern, callback in (
+        (r"^vc:ask:\w+$", confirm_use),
+        (r"^vc:desk:\w+$", back_to_desk),
         (rf"^vc:use:\w+:{ONCE}$", mark_used),
         (rf"^vc:cancel:\d+:{ONCE}$", cancel_voucher),
         (r"^st:\d+:\d+:\d+$", statement_button),

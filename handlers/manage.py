@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_number
+from bot.i18n import fmt_number, fmt_short_moment
 from bot.services.errors import InvalidInput, NotAllowed
 from handlers.activities import activity_card
 from handlers.common import (
@@ -54,7 +54,11 @@ def now(context: BotContext) -> datetime:
 async def publish_and_reply(
     update: Update, context: BotContext, activity_id: int, *, press: Press | None = None
 ) -> None:
-    """Publish, and say how many talents it is announced to (or why it cannot be)."""
+    """Publish, and say how many talents it is announced to (or why it cannot be).
+
+    The message whose button published it (the preview, or the draft's card) becomes the
+    published activity's card: its Publish button would mean nothing any more.
+    """
     try:
         activity, told = await context.services.activities.publish(
             context.viewer, activity_id, press=press
@@ -67,6 +71,7 @@ async def publish_and_reply(
         await say(update, context, exc.key, **exc.params)
         return
     await answer(update)
+    await show_managed(update, context, activity, edit=True)
     await say(
         update,
         context,
@@ -92,10 +97,13 @@ async def manage(update: Update, context: BotContext) -> None:
     t = context.t
     page = callback_arg(update, 2)
     shown = paginate(activities, page_arg(page))
+    locale, tz = context.viewer.locale, services.settings.tz
+    # A button's label is plain text, not HTML: the title goes in as it is.
     rows = [
-        [(f"{t(f'activity.status_{a.status}')} · {a.title}", f"{MANAGE}:open:{a.id}")]
+        [(f"{t(f'activity.status_{a.status}')} · {fmt_short_moment(a.starts_at, locale, tz)}"
+          f" · {a.title}", f"{MANAGE}:open:{a.id}")]
         for a in shown.items
-    ]
+    ]  # fmt: skip
     rows.append(pager(context, shown.number, shown.count, lambda n: f"{MANAGE}:list:{n}"))
     await answer(update)
     await show(

@@ -49,6 +49,7 @@ async def load_viewer(update: Update, context: BotContext) -> None:
     if viewer.talent is not None and not viewer.talent.reachable and update.message is not None:
         # Writing to the bot again undoes an earlier block.
         await people.mark_reachable(user.id, True)
+    await people.seen(viewer, user.first_name)
     context.viewer = viewer
 
 
@@ -57,6 +58,8 @@ async def reload_viewer(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     context.viewer = await context.services.people.viewer(user.id, user.language_code)
+    # A role granted just now makes them staff, whose names are kept from then on.
+    await context.services.people.seen(context.viewer, user.first_name)
 
 
 async def track_membership(update: Update, context: BotContext) -> None:

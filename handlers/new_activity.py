@@ -489,6 +489,8 @@ async def finish(update: Update, context: BotContext, *, publish: bool) -> int |
         await publish_and_reply(update, context, activity.id)
     else:
         await answer(update)
+        # The preview becomes the draft's card, to publish or edit later.
+        await show_managed(update, context, activity, edit=True)
         await say(update, context, "activity.saved_draft", title=activity.title)
     return ConversationHandler.END
 
@@ -540,11 +542,12 @@ async def stale(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """Leave the dialog; nothing is stored."""
+    """Leave the dialog; nothing is stored. A Cancel button's message says so in place."""
     await answer(update)
     editing = context.user_data.activity is not None and context.user_data.activity.editing
     context.user_data.activity = None
-    await say(update, context, "profile.unchanged" if editing else "activity.dialog_cancelled")
+    text = context.t("profile.unchanged" if editing else "activity.dialog_cancelled")
+    await show(update, context, text, edit=update.callback_query is not None)
     return ConversationHandler.END
 
 

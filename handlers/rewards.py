@@ -60,13 +60,21 @@ async def show_rewards(update: Update, context: BotContext) -> None:
     rows = []
     for reward in shown.items:
         mark = "✅" if balance >= reward.cost and reward.stock else "🔒"
-        rows.append(
-            [(f"{mark} {reward.name(locale)} · {fmt_number(reward.cost, locale)}",
-              f"rw:view:{reward.id}")]
-        )  # fmt: skip
+        label = f"{mark} {reward.name(locale)} · {cost_and_stock(context, reward)}"
+        rows.append([(label, f"rw:view:{reward.id}:{shown.number}")])
     rows.append(pager(context, shown.number, shown.count, lambda n: f"rw:list:{n}"))
     text = t("rewards.title", balance=fmt_number(balance, locale))
     await show(update, context, text, markup=inline(rows), edit=page is not None)
+
+
+def cost_and_stock(context: BotContext, reward: Reward) -> str:
+    """What a catalog line's numbers are: "100 积分 · 剩 5 份" / "100 points · 5 left"."""
+    locale = context.viewer.locale
+    return context.t(
+        "rewards.cost_and_stock",
+        cost=fmt_number(reward.cost, locale),
+        stock=fmt_number(reward.stock, locale),
+    )
 
 
 def reward_text(context: BotContext, reward: Reward) -> str:
@@ -84,13 +92,17 @@ def reward_text(context: BotContext, reward: Reward) -> str:
 
 
 async def view_reward(update: Update, context: BotContext) -> None:
-    """A reward's page with Redeem."""
+    """A reward's page with Redeem, and the way back to the catalog's page it came from."""
     await answer(update)
     reward = await context.services.rewards.rewards.get(int_arg(update, 2) or 0)
     if reward is None or not reward.active:
         await say(update, context, "rewards.gone")
         return
-    rows = [[(context.t("rewards.redeem"), f"rw:redeem:{reward.id}")]]
+    page = int_arg(update, 3) or 0
+    rows = [
+        [(context.t("rewards.redeem"), f"rw:redeem:{reward.id}:{page}")],
+        [(context.t("rewards.back_to_catalog"), f"rw:list:{page}")],
+    ]
     await edit_or_send(update, context, reward_text(context, reward), markup=inline(rows))
 
 
@@ -104,7 +116,7 @@ async def confirm_redeem(update: Update, context: BotContext) -> None:
     locale = context.viewer.locale
     rows = [
         [(context.t("rewards.confirm"), once(f"rw:yes:{reward.id}"))],
-        [(context.t("reg.back"), f"rw:view:{reward.id}")],
+        [(context.t("reg.back"), f"rw:view:{reward.id}:{int_arg(update, 3) or 0}")],
     ]
     text = context.t(
         "rewards.confirm_text", name=reward.name(locale), cost=fmt_number(reward.cost, locale)
@@ -204,8 +216,8 @@ def setup(application: Application) -> None:
     application.add_handler(CommandHandler("rewards", show_rewards, filters=private))
     application.add_handler(CommandHandler("vouchers", show_vouchers, filters=private))
     for pattern, callback in (
-        (r"^rw:view:\d+$", view_reward),
-        (r"^rw:redeem:\d+$", confirm_redeem),
+        (r"^rw:view:\d+(:\d+)?$", view_reward),
+        (r"^rw:redeem:\d+(:\d+)?$", confirm_redeem),
         (rf"^rw:yes:\d+:{ONCE}$", redeem),
         (r"^vc:show:\d+$", show_voucher_button),
         (r"^rw:list:\d+$", show_rewards),

@@ -250,13 +250,14 @@ class ActivityRepository:
             return SignupOutcome.WAITLISTED
 
     async def leave(
-        self, activity_id: int, talent_id: int, *, now: datetime
+        self, activity_id: int, talent_id: int, *, now: datetime, press: Press | None = None
     ) -> tuple[LeaveOutcome, int | None]:
         """Give up a place (promoting the first on the waitlist) or a waitlist place.
 
         Returns the outcome and, when someone was promoted, their talent id.
         """
         async with self.db.transaction() as tx:
+            await spend(tx, press, now=now)
             current = await tx.fetch_one(
                 "SELECT s.status, a.status AS activity_status, a.capacity FROM signups s"
                 " JOIN activities a ON a.id = s.activity_id"

@@ -167,6 +167,7 @@ class Reminder(Row):
     params: str
     status: str
     attempts: int
+    topic: str = "reminders"  # the /settings topic it belongs to
     telegram_id: int = 0
     language: str | None = None
 
@@ -226,6 +227,15 @@ class LedgerEntry(Row):
     ref: str | None = None
     by_whom: int | None = None
     created_at: datetime
+    # What the entry was for, when it names it: the activity, or the voucher and its reward.
+    activity_title: str | None = None
+    voucher_code: str | None = None
+    reward_zh: str | None = None
+    reward_en: str | None = None
+
+    def reward_name(self, locale: str) -> str | None:
+        """The reward's name in ``locale``, for a redeem or a refund."""
+        return self.reward_zh if locale == "zh" else self.reward_en
 
 
 class Attendance(Row):
@@ -239,7 +249,7 @@ class Attendance(Row):
     hours: float
     name: str | None = None
     corrected_hours: float | None = None
-    by_name: str | None = None  # who checked them in by hand, when they have a profile
+    corrected_by: int | None = None  # Telegram id of who made the latest correction
 
     @property
     def current_hours(self) -> float:
@@ -284,3 +294,9 @@ class Voucher(Row):
     closed_by: int | None = None
     talent_name: str | None = None
     telegram_id: int | None = None
+    reward_zh: str | None = None
+    reward_en: str | None = None
+
+    def reward_names(self) -> dict[str, str]:
+        """The reward's name in each language, as a notice stores it."""
+        return {"zh": self.reward_zh or "", "en": self.reward_en or ""}

@@ -276,13 +276,14 @@ class ReminderRepository(MessageRows):
         text_key: str,
         params: dict[str, Any],
         now: datetime,
+        topic: str = "reminders",
     ) -> None:
         """Create a reminder, or move it; a moved reminder goes out again at its new time."""
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO reminders (talent_id, subject, subject_id, kind, due_at, expires_at,"
-                " text_key, params, created_at, updated_at) VALUES (:talent, :subject,"
-                " :subject_id, :kind, :due, :expires, :key, :params, :now, :now)"
+                " text_key, params, topic, created_at, updated_at) VALUES (:talent, :subject,"
+                " :subject_id, :kind, :due, :expires, :key, :params, :topic, :now, :now)"
                 " ON CONFLICT (subject, subject_id, talent_id, kind) DO UPDATE SET"
                 " status = CASE WHEN reminders.due_at = excluded.due_at"
                 "   AND reminders.status != 'cancelled' THEN reminders.status ELSE 'pending' END,"
@@ -290,7 +291,7 @@ class ReminderRepository(MessageRows):
                 "   THEN reminders.attempts ELSE 0 END,"
                 " due_at = excluded.due_at, expires_at = excluded.expires_at,"
                 " text_key = excluded.text_key, params = excluded.params,"
-                " updated_at = excluded.updated_at",
+                " topic = excluded.topic, updated_at = excluded.updated_at",
                 {
                     "talent": talent_id,
                     "subject": subject,
@@ -300,6 +301,7 @@ class ReminderRepository(MessageRows):
                     "expires": utc_text(expires_at),
                     "key": text_key,
                     "params": json.dumps(params, ensure_ascii=False, default=_json_default),
+                    "topic": topic,
                     "now": utc_text(now),
                 },
             )

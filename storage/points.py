@@ -49,10 +49,18 @@ class PointsRepository:
     async def entries(
         self, talent_id: int, *, before_id: int | None, limit: int
     ) -> list[LedgerEntry]:
-        """The newest ledger entries, older than ``before_id`` when paging."""
+        """The newest ledger entries, older than ``before_id`` when paging, each with the name
+        of what it was for (the activity, or the voucher's reward) in the same query."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM ledger WHERE talent_id = :talent"
-            " AND (:before IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit",
+            "SELECT l.*, a.title AS activity_title, v.code AS voucher_code,"
+            " r.name_zh AS reward_zh, r.name_en AS reward_en FROM ledger l"
+            " LEFT JOIN activities a ON l.ref LIKE 'activity:%'"
+            " AND a.id = CAST(substr(l.ref, 10) AS INTEGER)"
+            " LEFT JOIN vouchers v ON l.ref LIKE 'voucher:%'"
+            " AND v.id = CAST(substr(l.ref, 9) AS INTEGER)"
+            " LEFT JOIN rewards r ON r.id = v.reward_id"
+            " WHERE l.talent_id = :talent AND (:before IS NULL OR l.id < :before)"
+            " ORDER BY l.id DESC LIMIT :limit",
             {"talent": talent_id, "before": before_id, "limit": limit},
         )
         return [LedgerEntry(**dict(row)) for row in rows]
@@ -155,10 +163,10 @@ class PointsRepository:
     async def attendance(self, activity_id: int) -> list[Attendance]:
         """Who checked in, with their current hours."""
         rows = await self.db.fetch_all(
-            "SELECT a.*, t.name, (SELECT c.hours FROM hour_corrections c"
-            " WHERE c.attendance_id = a.id ORDER BY c.id DESC LIMIT 1) AS corrected_hours,"
-            " (SELECT b.name FROM talents b WHERE b.telegram_id = a.by_whom) AS by_name"
+            "SELECT a.*, t.name, c.hours AS corrected_hours, c.by_whom AS corrected_by"
             " FROM attendance a JOIN talents t ON t.id = a.talent_id"
+            " LEFT JOIN hour_corrections c ON c.id = (SELECT max(l.id) FROM hour_corrections l"
+            " WHERE l.attendance_id = a.id)"
             " WHERE a.activity_id = ? ORDER BY a.checked_in_at, a.id",
             (activity_id,),
         )
@@ -174,6 +182,15 @@ class PointsRepository:
         )
         return None if row is None else Attendance(**dict(row))
 
+    async def last_adjustment(self, talent_id: int) -> LedgerEntry | None:
+        """The talent's latest adjustment by an admin, if any."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM ledger WHERE talent_id = ? AND kind = 'adjust'"
+            " ORDER BY id DESC LIMIT 1",
+            (talent_id,),
+        )
+        return None if row is None else LedgerEntry(**dict(row))
+
     async def corrections(self, attendance_id: int) -> list[dict]:
         """Every correction of an attendance, oldest first."""
         rows = await self.db.fetch_all(
@@ -185,9 +202,9 @@ class PointsRepository:
 
     async def correct_hours(
         self, attendance_id: int, hours: float, *, reason: str, by: int, now: datetime
-    ) -> None:
-        """Record a correction; the original attendance row stays as it was."""
-        await self.db.execute(
+    ) -> int:
+        """Record a correction (and return its id); the original attendance row stays as it was."""
+        return await self.db.execute(
             "INSERT INTO hour_corrections (attendance_id, hours, reason, by_whom, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (attendance_id, hours, reason, by, utc_text(now)),
@@ -195,16 +212,21 @@ class PointsRepository:
 
     async def adjust(
         self, talent_id: int, delta: int, *, reason: str, by: int, now: datetime, key: str
-    ) -> tuple[bool, int]:
-        """Add or take points with a reason; refused (False) when the balance would go below 0."""
+    ) -> tuple[bool, int, int | None]:
+        """Add or take points with a reason; refused (False) when the balance would go below 0.
+
+        Returns whether it was done, the balance, and the new ledger entry's id (None when
+        refused, or when an entry with ``key`` was written before).
+        """
         async with self.db.transaction() as tx:
             balance = await balance_in(tx, talent_id)
             if balance + delta < 0:
-                return False, balance
-            await tx.execute(
+                return False, balance, None
+            added = await tx.execute_rowcount(
                 "INSERT INTO ledger (talent_id, delta, kind, reason, ref, by_whom, created_at,"
                 " idempotency_key) VALUES (?, ?, 'adjust', ?, NULL, ?, ?, ?)"
                 " ON CONFLICT (idempotency_key) DO NOTHING",
                 (talent_id, delta, reason, by, utc_text(now), key),
             )
-            return True, await balance_in(tx, talent_id)
+            entry = await tx.fetch_one("SELECT last_insert_rowid()") if added else None
+            return True, await balance_in(tx, talent_id), entry[0] if entry else None

@@ -165,6 +165,12 @@ class PrivacyRepository:
             roles = await revoke_in(tx, talent_id=talent_id, by=None, now=now)
             await tx.execute("DELETE FROM talent_expertise WHERE talent_id = ?", (talent_id,))
             await tx.execute("DELETE FROM notification_optouts WHERE talent_id = ?", (talent_id,))
+            # The Telegram first name kept for staff without a profile goes with the link.
+            await tx.execute(
+                "DELETE FROM telegram_names WHERE telegram_id ="
+                " (SELECT telegram_id FROM talents WHERE id = ?)",
+                (talent_id,),
+            )
             await tx.execute(
                 "UPDATE talents SET telegram_id = NULL, language = NULL, name = NULL,"
                 " phone = NULL, title = NULL, region = NULL, stay_from = NULL, stay_to = NULL,"

@@ -159,6 +159,11 @@ class ReportRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def installed_at(self) -> datetime | None:
+        """When this database was first set up (its first migration), or None."""
+        text = await self.db.fetch_value("SELECT min(applied_at) FROM schema_migrations")
+        return datetime.fromisoformat(text) if text else None
+
     async def talents(self, window: Window) -> list[TalentCounts]:
         """Registered by the end, new in the period and in the city during it, per home station."""
         rows = await self.db.fetch_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,8 +17,9 @@ REWARD_COLUMNS = frozenset(
      "per_talent_limit", "valid_days", "active"}
 )  # fmt: skip
 _VOUCHER = (
-    "SELECT v.*, t.name AS talent_name, t.telegram_id FROM vouchers v"
-    " JOIN talents t ON t.id = v.talent_id"
+    "SELECT v.*, t.name AS talent_name, t.telegram_id, r.name_zh AS reward_zh,"
+    " r.name_en AS reward_en FROM vouchers v JOIN talents t ON t.id = v.talent_id"
+    " JOIN rewards r ON r.id = v.reward_id"
 )
 
 
@@ -190,17 +192,24 @@ class RewardRepository:
             await spend(tx, press, now=now)
             return await _close(tx, voucher_id, status, by=by, now=now)
 
-    async def expire_due(self, *, now: datetime) -> int:
-        """Expire every valid voucher past its date; return how many."""
+    async def expire_due(self, *, now: datetime) -> list[Voucher]:
+        """Expire every valid voucher past its date; return them, expired."""
         async with self.db.transaction() as tx:
             rows = await tx.fetch_all(
                 "SELECT id FROM vouchers WHERE status = 'valid' AND valid_until <= ?",
                 (utc_text(now),),
             )
-            count = 0
+            expired = []
             for row in rows:
-                count += await _close(tx, row[0], "expired", by=None, now=now)
-        return count
+                if await _close(tx, row[0], "expired", by=None, now=now):
+                    expired.append(row[0])
+        if not expired:
+            return []
+        found = await self.db.fetch_all(
+            f"{_VOUCHER} WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY v.id",
+            (json.dumps(expired),),
+        )
+        return [Voucher(**dict(row)) for row in found]
 
     async def used_in(self, station_id: int, *, start: datetime, end: datetime) -> list[dict]:
         """Vouchers of a partner's rewards used in [start, end), for settlement."""

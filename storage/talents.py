@@ -217,6 +217,31 @@ class TalentRepository:
             )
         )
 
+    async def display_names(self, telegram_ids: Iterable[int]) -> dict[int, str | None]:
+        """For each Telegram id, the name staff should see: the talent profile's, else the
+        Telegram first name remembered for them, else None; in one query."""
+        ids = sorted(set(telegram_ids))
+        if not ids:
+            return {}
+        rows = await self.db.fetch_all(
+            "SELECT j.value, coalesce(nullif(t.name, ''), n.first_name)"
+            " FROM json_each(:ids) j LEFT JOIN talents t ON t.telegram_id = j.value"
+            " LEFT JOIN telegram_names n ON n.telegram_id = j.value",
+            {"ids": json.dumps(ids)},
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def remember_first_name(
+        self, telegram_id: int, first_name: str, *, now: datetime
+    ) -> None:
+        """Keep the Telegram first name of someone without a name in a profile."""
+        await self.db.execute(
+            "INSERT INTO telegram_names (telegram_id, first_name, seen_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO UPDATE SET first_name = excluded.first_name,"
+            " seen_at = excluded.seen_at",
+            (telegram_id, first_name, utc_text(now)),
+        )
+
     async def count_registered(self) -> int:
         """Return how many talents finished registration."""
         return await self.db.fetch_value(

@@ -120,11 +120,14 @@ class Services:
                 points=points,
                 activities=activities,
                 search=search,
+                reminders=reminders,
                 clock=clock,
                 early=timedelta(minutes=settings.checkin_early_minutes),
             ),
-            points=PointsService(points=points, clock=clock),
-            rewards=RewardService(rewards=RewardRepository(db), clock=clock),
+            points=PointsService(points=points, reminders=reminders, clock=clock),
+            rewards=RewardService(
+                rewards=RewardRepository(db), points=points, reminders=reminders, clock=clock
+            ),
             search=search,
             presses=PressRepository(db),
             privacy=PrivacyService(

@@ -363,10 +363,13 @@ class ActivityService:
             await self._schedule_reminders(activity, talent_id)
         return outcome
 
-    async def leave(self, talent_id: int, activity_id: int) -> tuple[LeaveOutcome, int | None]:
-        """Give up a place or a waitlist place; the first waiting talent moves up."""
+    async def leave(
+        self, talent_id: int, activity_id: int, *, press: Press | None = None
+    ) -> tuple[LeaveOutcome, int | None]:
+        """Give up a place or a waitlist place; the first waiting talent moves up. A second
+        ``press`` of the same confirm button raises AlreadyDone."""
         outcome, promoted = await self.activities.leave(
-            activity_id, talent_id, now=self.clock.now()
+            activity_id, talent_id, now=self.clock.now(), press=press
         )
         if outcome == LeaveOutcome.LEFT:
             await self.reminders.cancel(

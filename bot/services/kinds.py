@@ -7,6 +7,7 @@ ACTIVITY_KINDS = ("event", "volunteer", "lecture", "clinic", "teaching", "mentor
 # A talent may turn each of these off in /settings; every audience respects the choice.
 TOPIC_NEWS = "news"  # broadcasts from coordinators and the talent office
 TOPIC_REMINDERS = "reminders"
+TOPIC_POINTS = "points"  # a talent's points or service hours changed (by staff, or a refund)
 # Messages about an activity someone signed up for; they cannot be switched off in /settings.
 TOPIC_SIGNED_UP = "signed-up"
 ANNOUNCE_PREFIX = "announce."
@@ -17,4 +18,9 @@ def announce_topic(kind: str) -> str:
     return f"{ANNOUNCE_PREFIX}{kind}"
 
 
-TOPICS = (TOPIC_NEWS, *(announce_topic(kind) for kind in ACTIVITY_KINDS), TOPIC_REMINDERS)
+TOPICS = (
+    TOPIC_NEWS,
+    *(announce_topic(kind) for kind in ACTIVITY_KINDS),
+    TOPIC_REMINDERS,
+    TOPIC_POINTS,
+)

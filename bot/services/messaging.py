@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.kinds import TOPIC_NEWS, TOPIC_SIGNED_UP, TOPICS
+from bot.services.kinds import TOPIC_NEWS, TOPIC_POINTS, TOPIC_SIGNED_UP, TOPICS
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE
 from storage.activities import ActivityRepository
@@ -20,6 +20,9 @@ from storage.stations import StationRepository
 
 TEXT_MAX = 4096  # Telegram's limit for a message
 CAPTION_MAX = 1024  # and for a photo's caption
+# A notice that could not go out within this long (the bot was down) is dropped: by then the
+# talent has seen the change in /points, and a late "your points changed" would only confuse.
+NOTICE_USEFUL_FOR = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +168,14 @@ class BroadcastService:
 
 
 class ReminderService:
-    """Stored reminders: other features schedule and cancel them; the outbox sends them."""
+    """Stored reminders and personal notices: other features schedule and cancel them; the
+    outbox sends them, through the bulk lane, in each talent's language at the time."""
 
     def __init__(self, *, reminders: ReminderRepository, clock: Clock) -> None:
         self.reminders = reminders
         self.clock = clock
+        # Set by the outbox so that a notice goes out at once, not at the next periodic look.
+        self.on_queued: Callable[[], None] = lambda: None
 
     async def schedule(
         self,
@@ -200,6 +206,35 @@ class ReminderService:
             params=params,
             now=self.clock.now(),
         )
+
+    async def notify(
+        self,
+        talent_id: int,
+        *,
+        subject: str,
+        subject_id: int,
+        kind: str,
+        text_key: str,
+        params: dict[str, Any],
+        topic: str = TOPIC_POINTS,
+    ) -> None:
+        """Tell one talent something now (a stored row, so a restart loses none), unless they
+        turned ``topic`` off in /settings; ``(subject, subject_id, kind)`` names the event, so
+        telling it again replaces a notice not sent yet instead of adding one."""
+        now = self.clock.now()
+        await self.reminders.schedule(
+            talent_id=talent_id,
+            subject=subject,
+            subject_id=subject_id,
+            kind=kind,
+            due_at=now,
+            expires_at=now + NOTICE_USEFUL_FOR,
+            text_key=text_key,
+            params=params,
+            now=now,
+            topic=topic,
+        )
+        self.on_queued()
 
     async def cancel(self, *, subject: str, subject_id: int, talent_id: int | None = None) -> int:
         """Cancel pending reminders of a subject, for one talent or all; return how many."""

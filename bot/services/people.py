@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +11,8 @@ from bot.clock import Clock
 from bot.i18n import Translator, supported_locale
 from storage.models import Role, RoleName, Talent
 from storage.talents import TalentRepository
+
+NAME_MAX = 64  # Telegram's own limit for a first name
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,8 @@ class PeopleService:
         self.translator = translator
         self.admin_ids = admin_ids
         self.clock = clock
+        # The first names written already in this process, so that each is written once.
+        self._remembered: dict[int, str] = {}
 
     async def viewer(self, telegram_id: int, telegram_language: str | None) -> Viewer:
         """Load the user's talent row and roles and decide their language."""
@@ -95,6 +100,31 @@ class PeopleService:
             is_admin=telegram_id in self.admin_ids,
             language_known=stored is not None or supported_locale(telegram_language) is not None,
         )
+
+    async def seen(self, viewer: Viewer, first_name: str | None) -> None:
+        """Remember the Telegram first name of staff without a name in a profile, so that what
+        they do shows with a name. Only staff: the names of others are not kept."""
+        staff = viewer.is_admin or bool(viewer.roles)
+        if not staff or not first_name or (viewer.talent is not None and viewer.talent.name):
+            return
+        name = first_name.strip()[:NAME_MAX]
+        if not name or self._remembered.get(viewer.telegram_id) == name:
+            return
+        await self.talents.remember_first_name(viewer.telegram_id, name, now=self.clock.now())
+        self._remembered[viewer.telegram_id] = name
+
+    async def names(self, telegram_ids: Iterable[int], locale: str) -> dict[int, str]:
+        """Who did something, as staff read it: the name in their profile, else their Telegram
+        first name if the bot has seen it, else "ID 9104"."""
+        found = await self.talents.display_names(telegram_ids)
+        return {
+            telegram_id: name or self.translator(locale, "common.user_id", id=telegram_id)
+            for telegram_id, name in found.items()
+        }
+
+    async def name_of(self, telegram_id: int, locale: str) -> str:
+        """One person's name, as ``names`` gives it."""
+        return (await self.names([telegram_id], locale))[telegram_id]
 
     async def set_language(self, telegram_id: int, language: str) -> None:
         """Remember the user's language choice."""

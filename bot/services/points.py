@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.activities import ActivityService
 from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
 from bot.services.search import TalentSearch
@@ -75,12 +76,14 @@ class CheckinService:
         points: PointsRepository,
         activities: ActivityService,
         search: TalentSearch,
+        reminders: ReminderService,
         clock: Clock,
         early: timedelta,
     ) -> None:
         self.points = points
         self.activities = activities
         self.search = search
+        self.reminders = reminders
         self.clock = clock
         self.early = early
 
@@ -135,14 +138,21 @@ class CheckinService:
         return attendance
 
     async def correct(self, actor: Viewer, attendance_id: int, hours: float, reason: str) -> None:
-        """Set a talent's actual hours for an activity; recorded beside the original."""
-        await self.correctable(actor, attendance_id)
-        await self.points.correct_hours(
-            attendance_id,
-            parse_hours(str(hours)),
-            reason=parse_reason(reason),
-            by=actor.telegram_id,
-            now=self.clock.now(),
+        """Set a talent's actual hours for an activity; recorded beside the original, and the
+        talent is told."""
+        attendance = await self.correctable(actor, attendance_id)
+        hours, reason = parse_hours(str(hours)), parse_reason(reason)
+        correction = await self.points.correct_hours(
+            attendance_id, hours, reason=reason, by=actor.telegram_id, now=self.clock.now()
+        )
+        activity = await self.activities.activities.get(attendance.activity_id)
+        await self.reminders.notify(
+            attendance.talent_id,
+            subject="hours",
+            subject_id=correction,
+            kind="corrected",
+            text_key="notice.hours_corrected",
+            params={"title": activity.title if activity else "", "hours": hours, "reason": reason},
         )
 
     async def manual(self, actor: Viewer, activity_id: int, talent_id: int) -> CheckinResult:
@@ -166,12 +176,25 @@ class CheckinService:
         )
         if activity is None:
             return CheckinResult(outcome)
+        if outcome == CheckinOutcome.CHECKED_IN:
+            # One check-in per talent and activity, so this notice is told once.
+            await self.reminders.notify(
+                talent_id,
+                subject="checkin",
+                subject_id=activity_id,
+                kind="manual",
+                text_key="notice.checked_in" if points else "notice.checked_in_no_points",
+                params={"title": activity["title"], "points": points, "balance": balance},
+            )
         return CheckinResult(outcome, activity["title"], activity["starts_at"], points, balance)
 
 
 class PointsService:
-    def __init__(self, *, points: PointsRepository, clock: Clock) -> None:
+    def __init__(
+        self, *, points: PointsRepository, reminders: ReminderService, clock: Clock
+    ) -> None:
         self.points = points
+        self.reminders = reminders
         self.clock = clock
 
     async def summary(self, talent_id: int, *, season_from: datetime | None) -> PointsSummary:
@@ -196,17 +219,40 @@ class PointsService:
         if is_self(actor, talent_id):
             raise InvalidInput("points.not_your_own_balance")
 
+    async def check_delta(self, actor: Viewer, talent_id: int, delta: int) -> int:
+        """Refuse an amount that cannot be done: not a whole number, zero, beyond the limit, or
+        one that takes the balance below zero (before anyone is asked for a reason).
+        Returns the amount."""
+        self.check_adjustable(actor, talent_id)
+        delta = parse_delta(str(delta))
+        balance = await self.points.balance(talent_id)
+        if balance + delta < 0:
+            raise InvalidInput("points.below_zero_ask", balance=balance, delta=f"{delta:+d}")
+        return delta
+
     async def adjust(
         self, actor: Viewer, talent_id: int, delta: int, reason: str
     ) -> tuple[bool, int]:
-        """Add or take points (admins only, with a reason); False when it would go below 0."""
+        """Add or take points (admins only, with a reason); False when it would go below 0.
+        The talent is told."""
         self.check_adjustable(actor, talent_id)
-        return await self.points.adjust(
+        delta, reason = parse_delta(str(delta)), parse_reason(reason)
+        done, balance, entry = await self.points.adjust(
             talent_id,
-            parse_delta(str(delta)),
-            reason=parse_reason(reason),
+            delta,
+            reason=reason,
             by=actor.telegram_id,
             now=self.clock.now(),
             # Each adjustment is its own entry; the key only guards against a double write.
             key=f"adjust:{uuid.uuid4().hex}",
         )
+        if entry is not None:
+            await self.reminders.notify(
+                talent_id,
+                subject="ledger",
+                subject_id=entry,
+                kind="adjust",
+                text_key="notice.points_adjusted",
+                params={"delta": f"{delta:+d}", "reason": reason, "balance": balance},
+            )
+        return done, balance

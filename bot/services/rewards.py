@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
 from bot.services.profile import clean_text
 from storage.models import Reward, RoleName, Voucher
+from storage.points import PointsRepository
 from storage.presses import Press
 from storage.rewards import RedeemOutcome, RewardRepository, UseOutcome
 
@@ -28,6 +30,8 @@ VOUCHER_PREFIX = "v-"
 WRONG_CODES_PER_HOUR = 10
 NAME_MAX = 100
 DESCRIPTION_MAX = 500
+# What a talent is told when a voucher gives its points back, by how it closed.
+REFUND_NOTICES = {"expired": "notice.voucher_expired", "cancelled": "notice.voucher_cancelled"}
 LIMITS = {
     "cost": (1, 1_000_000),
     "stock": (0, 100_000),
@@ -109,8 +113,17 @@ class WrongCodes:
 
 
 class RewardService:
-    def __init__(self, *, rewards: RewardRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        rewards: RewardRepository,
+        points: PointsRepository,
+        reminders: ReminderService,
+        clock: Clock,
+    ) -> None:
         self.rewards = rewards
+        self.points = points
+        self.reminders = reminders
         self.clock = clock
         self.wrong_codes = WrongCodes(clock, limit=WRONG_CODES_PER_HOUR, window=timedelta(hours=1))
 
@@ -222,15 +235,37 @@ class RewardService:
         )
 
     async def cancel(self, actor: Viewer, voucher_id: int, *, press: Press | None = None) -> bool:
-        """Cancel a valid voucher (admins): points back, stock back, once."""
+        """Cancel a valid voucher (admins): points back, stock back, once; the talent is told."""
         self._admin(actor)
-        return await self.rewards.close(
+        done = await self.rewards.close(
             voucher_id, "cancelled", by=actor.telegram_id, now=self.clock.now(), press=press
         )
+        voucher = await self.rewards.voucher_by_id(voucher_id) if done else None
+        if voucher is not None:
+            await self._tell_refund(voucher)
+        return done
 
     async def expire_due(self) -> int:
-        """Expire vouchers past their date, refunding each once."""
-        return await self.rewards.expire_due(now=self.clock.now())
+        """Expire vouchers past their date, refunding each once and telling its talent."""
+        expired = await self.rewards.expire_due(now=self.clock.now())
+        for voucher in expired:
+            await self._tell_refund(voucher)
+        return len(expired)
+
+    async def _tell_refund(self, voucher: Voucher) -> None:
+        await self.reminders.notify(
+            voucher.talent_id,
+            subject="voucher",
+            subject_id=voucher.id,
+            kind="refund",
+            text_key=REFUND_NOTICES[voucher.status],
+            params={
+                "reward": voucher.reward_names(),
+                "code": show_code(voucher.code),
+                "points": voucher.cost,
+                "balance": await self.points.balance(voucher.talent_id),
+            },
+        )
 
     @staticmethod
     def stations_for_statement(actor: Viewer) -> list[int] | None:

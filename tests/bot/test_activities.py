@@ -133,6 +133,11 @@ async def test_capacity_waitlist_and_promotion(harness, hub):
     await a.press(f"act:join:{activity.id}", forge=True)
     assert a.alerts()[-1] == "You are already signed up."
     await a.tap("Cancel my signup")
+    assert a.last_text() == (
+        "Give up your place at Free eye clinic? It goes at once to the first talent on the"
+        " waitlist."
+    )
+    await a.tap("Yes, give up my place")
     assert a.alerts()[-1] == "Done: your place is given up."
     assert received(harness, 503)[-1].startswith(
         "🎉 A place became free and it is yours: Free eye"
@@ -199,7 +204,7 @@ async def test_cancelled_activity_sends_no_reminders_and_tells_everyone(harness,
     await harness.services.activities.sign_up(talent.id, activity.id, waitlist=False)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("❌ Cancel the activity")
     assert "The 1 talents signed up or waiting will be told." in coordinator.last_text()
     await coordinator.tap("Yes, cancel it")
@@ -218,7 +223,7 @@ async def test_a_time_change_tells_and_moves_reminders_a_description_change_does
     coordinator = await make_coordinator(harness, hub)
     before = len(received(harness, 501))
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("✏️ Edit")
     await coordinator.tap("Description")
     await coordinator.send("Eye checks, now with free glasses.")
@@ -339,7 +344,7 @@ async def test_save_draft_then_publish_from_manage(harness, hub):
     await talent.send("/start act-1")
     assert talent.last_text() == "That activity does not exist or is not open."
     await coordinator.send("/manage")
-    await coordinator.tap("📝 Draft · Winter health talk")
+    await coordinator.tap("📝 Draft · Sat, Dec 5 9:30\u202fAM · Winter health talk")
     await coordinator.tap("📢 Publish")
     assert coordinator.last_text().startswith("Published: Winter health talk.")
     await harness.outbox.drain()
@@ -416,7 +421,7 @@ async def test_more_places_move_the_waitlist_up_and_signups_are_listed(harness, 
         await harness.services.activities.sign_up(talent.id, activity.id, waitlist=True)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("👥 Signups and waitlist")
     assert coordinator.last_text() == (
         "Free eye clinic\nGoing: 1 of 1 · Waitlist: 2\n"

@@ -1,5 +1,6 @@
 """Hours corrections, manual check-in and admins' point adjustments."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -86,31 +87,44 @@ async def test_admin_adjusts_points_never_below_zero(harness, scene):
     await admin.send("Talent")
     await admin.tap("Talent 501 · Harbin")
     assert "Their balance is 10." in admin.last_text()
-    await admin.send("0")
-    assert admin.last_text().startswith("Please type a whole number of points")
-    await admin.send("-15")
+    # An amount that cannot be done is refused at once, before a reason is asked for.
+    for amount, why in (
+        ("0", "Please type a whole number of points"),
+        ("ten", "Please type a whole number of points"),
+        ("+100001", "Please type a whole number of points"),
+        ("-15", "-15 would take the balance below zero: it is 10 points now."),
+    ):
+        await admin.send(amount)
+        assert admin.last_text().startswith(why), amount
+        assert admin.last_text().endswith("Type +20 to add or -5 to take."), amount
+    await admin.send("-10")
+    assert admin.last_text().startswith("Why?")
     await admin.send("   ")
     assert admin.last_text().startswith("This can't be empty.")
+    # Meanwhile the balance dropped: the rule is kept when the change is written, too.
+    other = replace(await harness.services.people.viewer(ADMIN_ID + 1, "en"), is_admin=True)
+    await harness.services.points.adjust(other, talent.id, -5, "Returned a ticket")
     await admin.send("Returned a ticket")
     assert admin.last_text() == (
-        "Not done: Talent 501 has 10 points, and a balance never goes below zero (-15)."
+        "Not done: Talent 501 has 5 points, and a balance never goes below zero (-10)."
     )
     await admin.press("adm:points", forge=True)
     await admin.send("Talent")
     await admin.tap("Talent 501 · Harbin")
     await admin.send("+20")
     await admin.send("Helped at the spring fair")
-    assert admin.last_text() == "Done: Talent 501 +20 points; the balance is now 30."
+    assert admin.last_text() == "Done: Talent 501 +20 points; the balance is now 25."
     rows = await harness.services.db.fetch_all(
         "SELECT delta, kind, reason, by_whom FROM ledger WHERE talent_id = ? ORDER BY id",
         (talent.id,),
     )
     assert [tuple(r) for r in rows] == [
         (10, "earn", None, None),
+        (-5, "adjust", "Returned a ticket", ADMIN_ID + 1),
         (20, "adjust", "Helped at the spring fair", admin.id),
     ]
     total = await harness.services.db.fetch_value("SELECT sum(delta) FROM ledger")
-    assert total == await harness.services.checkins.points.balance(talent.id) == 30
+    assert total == await harness.services.checkins.points.balance(talent.id) == 25
 
 
 async def test_refused_to_others(harness, scene):

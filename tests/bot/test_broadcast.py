@@ -355,7 +355,7 @@ async def test_message_the_talents_signed_up_for_an_activity(harness, city):
     await optout.send("/settings")
     await optout.tap("✅ Messages from coordinators")  # does not silence their own activity
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("📣 Message those signed up")
     await coordinator.send("Please bring your ID card.")
     assert coordinator.last_text().startswith(

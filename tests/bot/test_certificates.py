@@ -134,7 +134,7 @@ async def test_nothing_to_certify(harness, served):
     other = await seed_talent(harness, 702)
     newcomer = harness.user("N", id=other.telegram_id)
     await newcomer.send("/points")
-    assert newcomer.buttons() == []
+    assert newcomer.inline_buttons() == []
     await newcomer.press("ct:2026-10-01", forge=True)
     assert newcomer.alerts()[-1] == "No service is recorded in that season yet."
     unregistered = harness.user("U")

@@ -33,7 +33,7 @@ async def test_coordinator_gets_a_printable_code_and_can_renew_it(harness, hub):
     await make_activity(harness, hub)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("📱 Check-in QR code")
     page = harness.api.bot_messages(coordinator.id)[-1]
     svg = harness.api.file_bytes(page["document"]["file_id"]).decode()
@@ -174,10 +174,10 @@ async def test_points_page(harness, hub):
     await user.send("/points")
     text = user.last_text()
     assert text.startswith("Your points: 70\nService hours this season: 7 · in all: 7")
-    assert "Dec 11, 2026 · +10 · earned at Talk 6" in text
+    assert "Dec 11, 2026 · +10 · activity · Talk 6" in text
     assert user.buttons() == ["More ▾", "📄 Service certificate 2026–2027"]
     await user.tap("More ▾")
-    assert user.last_text().startswith("Older entries:\nDec 6, 2026 · +10 · earned at Talk 1")
+    assert user.last_text().startswith("Older entries:\nDec 6, 2026 · +10 · activity · Talk 1")
     assert user.inline_buttons() == []
 
 

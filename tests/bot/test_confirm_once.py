@@ -38,7 +38,7 @@ async def test_redeem(harness, together):
 
     async def to_confirm():
         await user.send("/rewards")
-        await user.tap("✅ A night at the spa hotel · 50")
+        await user.tap(user.buttons()[0])  # "✅ A night at the spa hotel · 50 points · 5 left"
         await user.tap("🎁 Redeem")
 
     await to_confirm()
@@ -67,7 +67,7 @@ async def test_publish_from_manage(harness, hub, together):
     )  # fmt: skip
     coordinator = await make_coordinator(harness, hub, language="zh")
     await coordinator.send("/manage")
-    await coordinator.tap("📝 草稿 · Free eye clinic")
+    await coordinator.tap("📝 草稿 · 12月5日周六 09:30 · Free eye clinic")
     await coordinator.double_tap("📢 发布", together=together)
     assert coordinator.alerts() == [ALREADY_ZH]
     assert sum(t.startswith("已发布") for t in coordinator.texts()) == 1
@@ -115,7 +115,7 @@ async def test_cancel_activity(harness, hub, together):
     await harness.services.activities.sign_up(talent.id, activity.id, waitlist=False)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("❌ Cancel the activity")
     before = len(received(harness, 501))
     await coordinator.double_tap("Yes, cancel it", together=together)
@@ -140,7 +140,8 @@ async def test_mark_used_and_cancel_voucher(harness, together):
     _, cancelled, _ = await harness.services.rewards.redeem(talent.id, reward.id)
     desk = await partner_of(harness, hotel)
     await desk.send(f"/verify {used.code}")
-    await desk.double_tap("☑️ Mark used", together=together)
+    await desk.tap("☑️ Mark used")
+    await desk.double_tap("✅ Yes, mark it used", together=together)
     assert sorted(desk.alerts()) == sorted(["Marked used.", ALREADY])
     assert (await harness.services.rewards.rewards.voucher(used.code)).used_by == desk.id
     office = harness.admin()

@@ -162,7 +162,7 @@ async def test_editing_the_start_from_manage_reads_chinese(harness, hub):
     await harness.services.activities.publish(admin, activity.id)
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Winter health talk")
+    await coordinator.tap("✅ Published · Tue, Dec 1 9:00\u202fAM · Winter health talk")
     await coordinator.tap("✏️ Edit")
     await coordinator.tap("Start")
     await coordinator.send("下周六上午9点")

@@ -148,6 +148,7 @@ async def test_partner_works_the_desk_without_registering(harness, shop):
     await desk.send(f"/verify {show_code(voucher.code)}")
     assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
     await desk.tap("☑️ Mark used")
+    await desk.tap("✅ Yes, mark it used")
     assert desk.alerts()[-1] == "Marked used."
     assert (await harness.services.rewards.rewards.voucher(voucher.code)).status == "used"
     # Registering as a talent is still theirs to choose, from the home screen.

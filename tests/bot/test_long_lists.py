@@ -88,7 +88,7 @@ async def test_three_hundred_attendees(harness, crowd):
         else:  # the longest lines: by hand, by someone with a 64-character name
             await harness.services.checkins.manual(me, activity.id, talent.id)
     await coordinator.send("/manage")
-    await coordinator.tap("✅ Published · Free eye clinic")
+    await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("🧾 Attendance and hours")
     pages = await every_page(coordinator)
     assert len(pages) > 1
@@ -122,7 +122,7 @@ async def test_three_hundred_signups_and_waitlist(harness, crowd):
         await harness.services.activities.sign_up(talent.id, activity.id, waitlist=True)
     coordinator = await make_coordinator(harness, hub, language="zh")
     await coordinator.send("/manage")
-    await coordinator.tap("✅ 已发布 · Free eye clinic")
+    await coordinator.tap("✅ 已发布 · 12月5日周六 09:30 · Free eye clinic")
     await coordinator.tap("👥 报名和候补")
     pages = await every_page(coordinator, next_label="下一页 ▶")
     lines = [line for page in pages for line in page["text"].splitlines()[2:]]

@@ -139,3 +139,20 @@ async def test_down_at_nine_sent_at_start(tmp_path):
         assert later.errors == []
     finally:
         await stop_harness(later)
+
+
+async def test_a_deployment_set_up_after_the_month_sends_no_report_of_it(harness):
+    """A new bot's first start mid-month does not send the office last month's empty report."""
+    await november(harness)
+    installed = await harness.services.reports.reports.installed_at()
+    # On the 1st of the month it was set up in, last month's report is due, but that month
+    # ended before the bot existed.
+    harness.clock.set(installed.astimezone(TZ).replace(day=1, hour=10))
+    await run_job(harness, MONTHLY_AT_START)
+    assert reports_to(harness.api, ADMIN_ID) == []
+    # The month it was set up in is reported as usual, on the 1st of the next.
+    next_first = (installed.astimezone(TZ).replace(day=28) + timedelta(days=4)).replace(day=1)
+    harness.clock.set(next_first.replace(hour=9, minute=30))
+    await run_job(harness, MONTHLY_JOB)
+    assert len(reports_to(harness.api, ADMIN_ID)) == 1
+    assert harness.errors == []

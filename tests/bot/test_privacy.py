@@ -129,7 +129,8 @@ async def test_mydata_sends_everything_stored_with_a_summary(harness, life):
         "Your data\nThe file below holds everything stored about you:\n• your profile\n"
         "• roles: 1\n• signups: 1\n• check-ins: 1 (1.5 hours of service)\n"
         "• points history: 4 entries, balance 20\n• vouchers: 2\n"
-        "• notifications switched off: 1\n• reminders: 2\n"
+        # two activity reminders, and the notices of the corrected hours and the adjustment
+        "• notifications switched off: 1\n• reminders and notices: 4\n"
         "/profile changes your details; /deleteme erases them."
     )
     document = harness.api.bot_messages(alice.id)[-1]["document"]
@@ -170,7 +171,9 @@ async def test_mydata_sends_everything_stored_with_a_summary(harness, life):
         [(life.used_code, "used"), (life.valid_code, "valid")]
     )
     assert data["notifications_turned_off"] == ["announce.lecture"]
-    assert [r["kind"] for r in data["reminders"]] == ["1440m", "60m"]
+    kinds = [r["kind"] for r in data["reminders"]]
+    # The activity's two reminders, and the stored notices of the adjustment and the hours.
+    assert kinds == ["adjust", "corrected", "1440m", "60m"]
     assert [m["status"] for m in data["messages_received"]] == ["sent"]
     # Staff are someone else's data: who corrected the hours is not in Alice's copy.
     assert str(life.coordinator.id) not in raw
@@ -195,6 +198,8 @@ async def test_deleteme_erases_the_person_and_keeps_every_total(harness, life):
     registered = await services.talents.count_registered()
     hub_audience = Audience(topic="news", station_ids=(life.hub.id,))
     audience = await services.broadcasts.count(hub_audience)
+    # Alice is a coordinator too: staff names seen on Telegram are kept to show who did what.
+    await services.talents.remember_first_name(alice.id, "Ally", now=harness.clock.now())
 
     await alice.send("/deleteme")
     assert alice.last_text() == (
@@ -210,6 +215,7 @@ async def test_deleteme_erases_the_person_and_keeps_every_total(harness, life):
     harness.clock.advance(timedelta(hours=1))
     await alice.tap("🗑 Yes, erase my data")
     assert alice.last_text().startswith("Your personal data has been erased.")
+    assert await services.talents.display_names([alice.id]) == {alice.id: None}
 
     # The row and its id stay, with nothing personal in it.
     row = dict(await db.fetch_one("SELECT * FROM talents WHERE id = ?", (talent.id,)))

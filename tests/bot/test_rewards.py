@@ -62,8 +62,8 @@ async def test_redeem_through_the_chat(harness, shop):
     user = harness.user("T", id=501)
     await user.send("/rewards")
     assert user.last_text().startswith("Rewards · your balance: 80 points.")
-    assert user.buttons() == ["✅ A night at the spa hotel · 50"]
-    await user.tap("✅ A night at the spa hotel · 50")
+    assert user.buttons() == ["✅ A night at the spa hotel · 50 points · 3 left"]
+    await user.tap("✅ A night at the spa hotel · 50 points · 3 left")
     assert "3 left · valid 30 days after redeeming · at most 1 per person" in user.last_text()
     await user.tap("🎁 Redeem")
     assert user.last_text() == "Redeem A night at the spa hotel for 50 points?"
@@ -142,10 +142,11 @@ async def test_the_desk_verifies_once(harness, shop):
     await desk.send(f"/verify {show_code(voucher.code).lower()}")
     assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
     await desk.tap("☑️ Mark used")
+    await desk.tap("✅ Yes, mark it used")
     assert desk.alerts()[-1] == "Marked used."
     await desk.send(f"/start v-{voucher.code}")
     assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
-    assert f"(by {desk.id})" in desk.last_text()
+    assert "(by Desk)" in desk.last_text()
     assert desk.inline_buttons() == []
     await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert desk.alerts()[-1] == "This voucher was already used."
@@ -275,6 +276,7 @@ async def test_partner_statement(harness, shop):
     desk = await partner_of(harness, hotel)
     await desk.send(f"/verify {voucher.code}")
     await desk.tap("☑️ Mark used")
+    await desk.tap("✅ Yes, mark it used")
     await desk.send("/statement")
     await desk.tap("Spa hotel · 2026-11")
     assert desk.texts()[-2] == ("Spa hotel, 2026-11: 1 vouchers used, 50 points. The CSV follows.")
@@ -304,6 +306,7 @@ async def test_statement_cells_never_run_as_formulas(harness, shop):
         _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
         await desk.send(f"/verify {voucher.code}")
         await desk.tap("☑️ Mark used")
+        await desk.tap("✅ Yes, mark it used")
     await desk.send("/statement")
     await desk.tap("Spa hotel · 2026-11")
     document = harness.api.bot_messages(desk.id)[-1]["document"]

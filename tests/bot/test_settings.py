@@ -18,6 +18,7 @@ async def test_switches_are_listed_on_and_flip(harness):
         "✅ Announcements: Mentoring",
         "✅ Announcements: Other activities",
         "✅ Reminders before activities",
+        "✅ Changes to my points and hours",
     ]
     await alice.tap("✅ Announcements: Lectures")
     assert alice.alerts()[-1] == "Switched off."
