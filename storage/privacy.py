@@ -154,7 +154,13 @@ class PrivacyRepository:
                 " AND a.status = 'published' AND a.ends_at > :now",
                 key,
             )
-            await tx.execute("DELETE FROM signups WHERE talent_id = ?", (talent_id,))
+            # Signups for what is still to come go (their places pass on); those of activities
+            # already over stay, anonymous, so past reports keep their signups and no-shows.
+            await tx.execute(
+                "DELETE FROM signups WHERE talent_id = :talent AND activity_id IN"
+                " (SELECT id FROM activities WHERE ends_at > :now)",
+                key,
+            )
             promoted = []
             for place in places:
                 moved = await promote_first_waiting(tx, place["id"], place["capacity"], now)

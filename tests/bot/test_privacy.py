@@ -205,11 +205,11 @@ async def test_deleteme_erases_the_person_and_keeps_every_total(harness, life):
     assert alice.last_text() == (
         "Erase your personal data?\nThis erases for good: your name, phone number, title, "
         "home region, fields of expertise, stay dates and the link to your Telegram account; "
-        "your signups, reminders and any role at a station. Valid vouchers are cancelled, and "
-        "your 20 points can no longer be used.\nWhat stays, without your name: your "
-        "check-ins, service hours and points history, so that the stations' totals stay "
-        "right.\nAfterwards the bot no longer knows you. You can register again as a new "
-        "person."
+        "your signups for what is still to come, reminders and any role at a station. Valid "
+        "vouchers are cancelled, and your 20 points can no longer be used.\nWhat stays, "
+        "without your name: your check-ins, signups for activities already over, service "
+        "hours and points history, so that the stations' totals stay right.\nAfterwards the "
+        "bot no longer knows you. You can register again as a new person."
     )
     assert alice.buttons() == ["🗑 Yes, erase my data", "No, keep my data"]
     harness.clock.advance(timedelta(hours=1))

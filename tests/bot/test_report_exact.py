@@ -46,6 +46,7 @@ class Book:
         default_factory=list
     )
     vouchers_used: list[tuple[int, datetime, int]] = field(default_factory=list)  # partner
+    deleted: set[int] = field(default_factory=set)  # talents who erased their data
 
 
 class Season:
@@ -153,16 +154,9 @@ class Season:
 
 
 # -- a deleted talent ------------------------------------------------------------------------
-# PLACE FOR THE DELETED TALENT: when /deleteme is merged, replace the body of this function with
-# the real erasure (the privacy service's delete call). Until then it clears the personal
-# columns the way /deleteme will; the expected figures below must not change either way.
-
-
 async def erase_like_deleteme(harness, talent):
-    await harness.services.db.execute(
-        "UPDATE talents SET name = NULL, phone = NULL, title = NULL, region = NULL WHERE id = ?",
-        (talent.id,),
-    )
+    """The talent's own /deleteme: their check-ins, hours and ledger stay and keep counting."""
+    assert await harness.services.privacy.erase(talent.id) is not None
 
 
 # -- the expected figures, computed from the book --------------------------------------------
@@ -175,7 +169,8 @@ def expected(book: Book, start: datetime, end: datetime, now: datetime, first: d
     engaged = defaultdict(set)
     for talent, home in book.home.items():
         at = book.registered_at[talent]
-        if at < end:
+        # Someone who erased their data is no longer a registered talent; what they did stays.
+        if at < end and talent not in book.deleted:
             rows[home]["registered"] += 1
             rows[home]["new"] += at >= start
             stay_from, stay_to = book.stay[talent]
@@ -300,6 +295,7 @@ async def season(harness):
     await s.adjust(t5, 7, local(2026, 12, 16, 10))
     await s.adjust(t1, -3, local(2027, 1, 12, 10))
     await erase_like_deleteme(harness, t6)
+    s.book.deleted.add(t6.id)
     rates = s.s.reports
     await rates.set_rate(admin, StationKind.PROFESSIONAL, "talent", "200")
     await rates.set_rate(admin, StationKind.PROFESSIONAL, "hour", "50.5")
