@@ -12,7 +12,7 @@ from storage.presses import Press, spend
 
 EDITABLE_COLUMNS = frozenset(
     {"kind", "title", "description", "place", "starts_at", "ends_at", "capacity", "points",
-     "expertise", "station_id"}
+     "expertise", "station_id", "request"}
 )  # fmt: skip
 _WITH_COUNTS = (
     "SELECT a.*,"
@@ -218,11 +218,13 @@ class ActivityRepository:
         """Take a place, or (when asked) a place on the waitlist, in one transaction."""
         async with self.db.transaction() as tx:
             activity = await tx.fetch_one(
-                "SELECT status, starts_at, capacity FROM activities WHERE id = ?", (activity_id,)
+                "SELECT status, starts_at, capacity, request FROM activities WHERE id = ?",
+                (activity_id,),
             )
             if activity is None:
                 return SignupOutcome.UNKNOWN
-            if activity["status"] != "published":
+            # A request's places are given by its coordinators (storage/requests.py), not taken.
+            if activity["status"] != "published" or activity["request"] is not None:
                 return SignupOutcome.CLOSED
             if datetime.fromisoformat(activity["starts_at"]) <= now:
                 return SignupOutcome.STARTED
