@@ -146,10 +146,13 @@ class ActivityRepository:
         limit: int,
         every_station: bool = False,
     ) -> tuple[list[Activity], int]:
-        """Published activities not started yet, of one station (or all of them) and city-wide."""
+        """Published activities not started yet, of one station (or all of them), city-wide, and
+        open requests."""
         where = (
             " WHERE a.status = 'published' AND a.starts_at > :now"
-            " AND (:every OR a.station_id IS NULL OR a.station_id = :station)"
+            # An open request asks the whole city, like its announcement.
+            " AND (:every OR a.station_id IS NULL OR a.station_id = :station"
+            " OR a.request = 'open')"
             " AND (:kind IS NULL OR a.kind = :kind)"
         )
         params = {

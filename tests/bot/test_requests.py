@@ -106,6 +106,8 @@ async def test_post_announces_to_the_right_talents_and_apply(harness, hospital, 
     assert wanted(harness, 503) == [] and wanted(harness, 504) == []
 
     talent = harness.user("T", id=501)
+    await talent.send("/activities")  # an open request is listed for every station's talents
+    assert talent.buttons()[0].startswith("Knee replacement guidance · Dec 5, 2026")
     await talent.tap("View and sign up")
     assert "The station chooses from those who apply." in talent.last_text()
     assert talent.buttons() == ["🙋 Apply", "◀ All activities"]
