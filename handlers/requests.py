@@ -72,7 +72,9 @@ async def apply_rows(
     assert talent is not None
     offer = await context.services.requests.requests.of_talent(activity.id, talent.id)
     if offer is not None:
-        return t(f"request.you_{offer.status}"), []
+        # Here an accepted talent holds no place any more: they gave it up.
+        status = "gave_up" if offer.status == "accepted" else offer.status
+        return t(f"request.you_{status}"), []
     if activity.request != "open":
         return t("request.closed_line"), []
     return t("request.how_to_apply"), [[(t("request.apply"), f"{PREFIX}:apply:{activity.id}")]]

@@ -258,3 +258,35 @@ async def test_full_request_refuses_more_and_report_counts_by_kind(harness, hosp
     await coordinator.tap("✅ Accept 2")
     assert coordinator.alerts()[-1].startswith("Every place is taken.")
     assert len(await harness.services.activities.activities.going_talents(activity.id)) == 1
+
+
+async def test_opted_out_talents_are_not_told(harness, hospital, hub):
+    await seed_talent(harness, 507, station=hub, expertise=("medicine",), stay=WINTER)
+    quiet = harness.user("Q", id=507)
+    await quiet.send("/settings")
+    await quiet.tap("✅ Announcements: Surgery guidance")
+    await scene(harness, hospital, hub)
+    assert wanted(harness, 507) == [] and len(wanted(harness, 501)) == 1
+
+
+async def test_manage_card_opens_applicants_and_a_place_given_up_says_so(harness, hospital, hub):
+    coordinator, activity = await scene(harness, hospital, hub)
+    talent = await apply(harness, 501)
+    await coordinator.send("/manage")
+    await coordinator.tap(coordinator.buttons()[0])
+    assert "🙋 Taking applications" in coordinator.last_text()
+    await coordinator.tap("🙋 Applicants")
+    assert "1. Talent 501 · —" in coordinator.last_text()
+    await coordinator.tap("✅ Accept 1")
+    await talent.send(f"/start act-{activity.id}")
+    assert "✅ You are signed up." in talent.last_text()
+    await talent.tap("Cancel my signup")
+    await talent.tap("Yes, give up my place")
+    assert "You gave up your place at this request." in talent.last_text()
+    assert "🙋 Apply" not in talent.buttons()
+    assert await harness.services.activities.activities.going_talents(activity.id) == []
+    reminders = await harness.services.db.fetch_value(
+        "SELECT count(*) FROM reminders WHERE subject_id = ? AND status = 'pending'",
+        (activity.id,),
+    )
+    assert reminders == 0
