@@ -208,15 +208,14 @@ async def show_applicants(
 
     def line(offer: Offer) -> str:
         talent = talents.get(offer.talent_id)
-        fields = "、".join(t(f"expertise.{code}") for code in (talent.expertise if talent else ()))
+        fields = ", ".join(t(f"expertise.{code}") for code in (talent.expertise if talent else ()))
         return t(
             "request.applicant",
             name=person_name(context, talent.name if talent else None),
             title=(talent.title if talent else None) or t("profile.blank"),
             expertise=fields or t("profile.blank"),
             status=t(f"request.status_{offer.status}"),
-            note=offer.note or t("profile.blank"),
-        )
+        ) + ("\n" + t("request.applicant_note", note=offer.note) if offer.note else "")
 
     head = t(
         "request.applicants_title",

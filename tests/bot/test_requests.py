@@ -1,5 +1,6 @@
 """Requests from institutions: post, announce, apply, choose, close, check in, permissions."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -169,7 +170,9 @@ async def test_accept_decline_close_and_the_accepted_talent_checks_in(harness, h
     await coordinator.tap("✖ Decline 2")
     assert second.last_text().startswith("感谢您报名Knee replacement guidance")
     assert "这次工作站选了其他专家" in second.last_text()
-    await coordinator.tap("🔒 Close the request")
+    await coordinator.double_tap("🔒 Close the request", together=True)
+    assert coordinator.alerts()[-1] == "Already done. Pressing again changes nothing."
+    assert sum("这项需求已停止报名" in text for text in received(harness, 505)) == 1
     assert "Closed. 1 applicants not yet decided have been told." in coordinator.last_text()
     assert "这项需求已停止报名" in third.last_text()
     statuses = [o.status for o in await harness.services.requests.requests.of_request(activity.id)]
@@ -290,3 +293,35 @@ async def test_manage_card_opens_applicants_and_a_place_given_up_says_so(harness
         (activity.id,),
     )
     assert reminders == 0
+
+
+async def test_mydata_holds_the_note_and_deleteme_erases_it(harness, hospital, hub):
+    _, activity = await scene(harness, hospital, hub)
+    talent = await apply(harness, 501)
+    await talent.send("/mydata")
+    document = harness.api.bot_messages(talent.id)[-1]["document"]
+    data = json.loads(harness.api.file_bytes(document["file_id"]).decode("utf-8"))
+    assert [(a["request"], a["note"], a["status"]) for a in data["applications"]] == [
+        ("Knee replacement guidance", "Thirty years of knee surgery.", "pending")
+    ]
+    await talent.send("/deleteme")
+    await talent.tap("🗑 Yes, erase my data")
+    assert await harness.services.requests.requests.of_request(activity.id) == []
+
+
+async def test_applicants_are_paginated(harness, hospital, hub):
+    coordinator, activity = await scene(harness, hospital, hub)
+    for telegram_id in range(601, 613):
+        await seed_talent(harness, telegram_id, station=hub, expertise=("medicine", "law"))
+        await apply(harness, telegram_id, note=None)
+    await coordinator.send("/requests")
+    await coordinator.tap(coordinator.buttons()[0])
+    page = coordinator.last_text()
+    assert "1. Talent 601 · —\nLaw, Medicine & health · ⏳ to decide" in page, page
+    assert "5. Talent 605" in page and "6. Talent 606" not in page
+    assert "1 / 3" in coordinator.buttons()
+    await coordinator.tap("Next ▶")
+    assert "6. Talent 606" in coordinator.last_text()
+    await coordinator.tap("✅ Accept 7")
+    assert "7. Talent 607 · —\nLaw, Medicine & health · ✅ accepted" in (coordinator.last_text())
+    assert "2 / 3" in coordinator.buttons()
