@@ -310,7 +310,7 @@ async def test_mydata_holds_the_note_and_deleteme_erases_it(harness, hospital, h
 
 
 async def test_applicants_are_paginated(harness, hospital, hub):
-    coordinator, activity = await scene(harness, hospital, hub)
+    coordinator, _ = await scene(harness, hospital, hub)
     for telegram_id in range(601, 613):
         await seed_talent(harness, telegram_id, station=hub, expertise=("medicine", "law"))
         await apply(harness, telegram_id, note=None)
