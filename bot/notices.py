@@ -87,7 +87,9 @@ class Notices:
             )
             buttons = None
             if button:
-                label = t(locale, "activity.view_button")
+                label = t(
+                    locale, "request.view_button" if activity.request else "activity.view_button"
+                )
                 buttons = [[{"text": label, "callback_data": f"{VIEW_PREFIX}{activity.id}"}]]
             broadcast = await services.broadcast_rows.create(
                 audience(locale),

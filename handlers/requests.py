@@ -44,7 +44,7 @@ from handlers.common import (
 from handlers.context import BotContext
 from handlers.dialogs import leave_on_command
 from handlers.paging import page_arg, pager, paginate, text_budget
-from storage.models import Activity
+from storage.models import Activity, RoleName
 from storage.models import Application as Offer
 from storage.presses import AlreadyDone
 from storage.requests import ApplyOutcome, DecideOutcome
@@ -148,7 +148,23 @@ async def submit(update: Update, context: BotContext, note: str) -> int:
     await say(update, context, f"request.outcome_{outcome}")
     if outcome == ApplyOutcome.APPLIED:
         await send_card(update, context, activity_id, edit=False)
+        await tell_coordinators(context, activity_id)
     return ConversationHandler.END
+
+
+async def tell_coordinators(context: BotContext, activity_id: int) -> None:
+    """Tell the request's station's coordinators that someone applied, with a way to choose."""
+    services = context.services
+    activity = await services.activities.activities.get(activity_id)
+    applicant = context.viewer.talent
+    if activity is None or activity.station_id is None or applicant is None:
+        return
+    for talent_id in await services.roles.holders(activity.station_id, RoleName.COORDINATOR):
+        if talent_id != applicant.id:
+            await tell_talent(
+                context, talent_id, activity_id, "request.new_applicant",
+                name=applicant.name or "", view=f"{PREFIX}:view:{activity_id}:0",
+            )  # fmt: skip
 
 
 async def cancel_apply(update: Update, context: BotContext) -> int:
@@ -296,8 +312,17 @@ async def close(update: Update, context: BotContext) -> None:
     await show_applicants(update, context, activity_id, page=0, note=note)
 
 
-async def tell_talent(context: BotContext, talent_id: int, activity_id: int, key: str) -> None:
-    """Tell an applicant what became of their application, in their language."""
+async def tell_talent(
+    context: BotContext,
+    talent_id: int,
+    activity_id: int,
+    key: str,
+    *,
+    name: str = "",
+    view: str | None = None,
+) -> None:
+    """Tell an applicant what became of their application (or a coordinator that someone
+    applied, with a ``view`` button), in their language."""
     services = context.services
     talent = await services.talents.get(talent_id)
     activity = await services.activities.activities.get(activity_id)
@@ -310,9 +335,13 @@ async def tell_talent(context: BotContext, talent_id: int, activity_id: int, key
         title=activity.title,
         when=fmt_span(activity.starts_at, activity.ends_at, locale, services.settings.tz),
         place=activity.place,
+        name=name,
     )
+    markup = None
+    if view is not None:
+        markup = inline([[(services.translator(locale, "request.applicants_button"), view)]])
     try:
-        await context.bot.send_message(talent.telegram_id, text)
+        await context.bot.send_message(talent.telegram_id, text, reply_markup=markup)
     except Forbidden:
         await services.people.mark_reachable(talent.telegram_id, False)
     except TelegramError:

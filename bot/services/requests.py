@@ -53,7 +53,9 @@ class RequestService:
             activity_id, talent.talent.id, parse_note(note) if note else "", now=self.clock.now()
         )
 
-    async def applicants(self, actor: Viewer, activity_id: int) -> tuple[Activity, list]:
+    async def applicants(
+        self, actor: Viewer, activity_id: int
+    ) -> tuple[Activity, list[Application]]:
         """The request and its applications, for its coordinators."""
         activity = await self.managed(actor, activity_id)
         return activity, await self.requests.of_request(activity_id)

@@ -109,7 +109,7 @@ async def test_post_announces_to_the_right_talents_and_apply(harness, hospital, 
     talent = harness.user("T", id=501)
     await talent.send("/activities")  # an open request is listed for every station's talents
     assert talent.buttons()[0].startswith("Knee replacement guidance · Dec 5, 2026")
-    await talent.tap("View and sign up")
+    await talent.tap("View and apply")
     assert "The station chooses from those who apply." in talent.last_text()
     assert talent.buttons() == ["🙋 Apply", "◀ All activities"]
     await talent.press(f"act:join:{activity.id}", forge=True)  # places are given, not taken
@@ -325,3 +325,18 @@ async def test_applicants_are_paginated(harness, hospital, hub):
     await coordinator.tap("✅ Accept 7")
     assert "7. Talent 607 · —\nLaw, Medicine & health · ✅ accepted" in (coordinator.last_text())
     assert "2 / 3" in coordinator.buttons()
+
+
+async def test_coordinators_hear_of_each_application(harness, hospital, hub):
+    coordinator, activity = await scene(harness, hospital, hub)
+    other = await make_coordinator(harness, hub, first_name="Other")
+    # Staff who never chose a language are told in the programme's default one (zh).
+    await harness.services.people.set_language(coordinator.id, "en")
+    await apply(harness, 502, note=None)
+    assert coordinator.last_text() == (
+        "🙋 Talent 502 applied to Knee replacement guidance (Dec 5, 2026 9:30\u202fAM –"
+        " 11:30\u202fAM)."
+    )
+    await coordinator.tap("🙋 Applicants")
+    assert "1. Talent 502 · —" in coordinator.last_text()
+    assert not any("applied to" in text for text in received(harness, other.id))
