@@ -328,7 +328,7 @@ async def test_applicants_are_paginated(harness, hospital, hub):
 
 
 async def test_coordinators_hear_of_each_application(harness, hospital, hub):
-    coordinator, activity = await scene(harness, hospital, hub)
+    coordinator, _ = await scene(harness, hospital, hub)
     other = await make_coordinator(harness, hub, first_name="Other")
     # Staff who never chose a language are told in the programme's default one (zh).
     await harness.services.people.set_language(coordinator.id, "en")
