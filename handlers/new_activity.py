@@ -70,12 +70,12 @@ from storage.presses import AlreadyDone
 
 PREFIX = "na"
 DURATIONS = (60, 120, 180, 240)
+POINT_CHOICES = (0, 5, 10, 20)
 # The questions a request asks in its own words.
 REQUEST_WORDS = {
     f"activity.{key}": f"request.{key}"
     for key in ("ask_kind", "ask_title", "ask_place", "ask_capacity", "ask_expertise")
 }
-POINT_CHOICES = (0, 5, 10, 20)
 
 
 class Step(IntEnum):

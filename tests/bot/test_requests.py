@@ -7,7 +7,7 @@ import pytest
 
 from handlers.common import once
 from storage.models import StationKind
-from tests.bot.test_activities import STARTS, WINTER, admin_viewer
+from tests.bot.test_activities import STARTS, WINTER, admin_viewer, make_activity
 from tests.support.flows import make_coordinator, received, seed_talent
 from tests.support.harness import ADMIN_ID, START
 
@@ -92,8 +92,9 @@ async def apply(harness, telegram_id, note="Thirty years of knee surgery."):
 
 
 async def current(harness):
-    [activity] = await harness.services.activities.activities.of_stations(None, since=START)
-    return activity
+    """The request (some tests add an ordinary activity beside it)."""
+    activities = await harness.services.activities.activities.of_stations(None, since=START)
+    return next(a for a in activities if a.request is not None)
 
 
 async def test_post_announces_to_the_right_talents_and_apply(harness, hospital, hub):
@@ -235,6 +236,15 @@ async def test_permissions_forged_self_accept_and_other_station(harness, hospita
             assert user.alerts()[-1] == NOT_ALLOWED, data
     await talent.send("/requests")
     assert talent.last_text() == NOT_ALLOWED
+    stranger = harness.user("Stranger")
+    await stranger.send("/start")
+    await stranger.press(f"rq:apply:{activity.id}", forge=True)
+    # Registration is open: its question answers the button, and nothing is stored.
+    assert stranger.last_text().startswith("That button belongs to an earlier message.")
+    assert len(await harness.services.requests.requests.of_request(activity.id)) == 2
+    ordinary = await make_activity(harness, hospital, title="Open day")
+    await coordinator.press(f"rq:view:{ordinary.id}:0", forge=True)  # not a request
+    assert coordinator.alerts()[-1] == NOT_ALLOWED
     await outsider.send("/requests")
     assert outsider.last_text().startswith("Your station has no requests now.")
     statuses = {o.status for o in await harness.services.requests.requests.of_request(activity.id)}
