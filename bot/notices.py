@@ -23,19 +23,25 @@ class Notices:
         self.wake = wake
 
     async def announce(self, activity: Activity) -> int:
-        """Tell the talents an activity fits: station, expertise, in the city that day."""
+        """Tell the talents an activity fits: station, expertise, in the city that day.
+
+        An institution's request asks every talent of the city with the expertise, whatever
+        their own station: a hospital has few talents of its own.
+        """
         day = activity.starts_at.astimezone(self.services.settings.tz).date()
+        everywhere = activity.station_id is None or activity.request is not None
 
         def audience(locale: str) -> Audience:
             return Audience(
                 topic=announce_topic(activity.kind),
-                station_ids=None if activity.station_id is None else (activity.station_id,),
+                station_ids=None if everywhere else (activity.station_id,),
                 expertise=activity.expertise,
                 present_on=day,
                 language=locale,
             )
 
-        return await self._send(activity, "activity.announcement", audience)
+        key = "request.announcement" if activity.request else "activity.announcement"
+        return await self._send(activity, key, audience)
 
     async def changed(self, activity: Activity) -> int:
         """Tell the talents signed up (or waiting) that the time or place changed."""
@@ -81,7 +87,9 @@ class Notices:
             )
             buttons = None
             if button:
-                label = t(locale, "activity.view_button")
+                label = t(
+                    locale, "request.view_button" if activity.request else "activity.view_button"
+                )
                 buttons = [[{"text": label, "callback_data": f"{VIEW_PREFIX}{activity.id}"}]]
             broadcast = await services.broadcast_rows.create(
                 audience(locale),

@@ -24,6 +24,7 @@ from handlers import (
     profile,
     registration,
     reports,
+    requests,
     rewards,
     roles,
     settings,
@@ -48,6 +49,7 @@ def setup(application: Application) -> None:
     roles.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
+    requests.setup(application)
     desk.setup_dialog(application)
     manage.setup(application)
     activities.setup(application)

@@ -107,6 +107,12 @@ async def send_card(
             )
             text += "\n\n" + t("activity.you_are_waiting", position=position)
             rows.append([(t("activity.leave_waitlist"), f"{PREFIX}:leave:{activity.id}")])
+        elif activity.request is not None:
+            from handlers.requests import apply_rows  # late: that module builds on this one
+
+            line, more = await apply_rows(context, activity)
+            text += "\n\n" + line
+            rows += more
         elif activity.full:
             rows.append([(t("activity.join_waitlist"), f"{PREFIX}:wait:{activity.id}")])
         else:

@@ -36,6 +36,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.paging import page_arg, pager, paginate, text_budget
+from handlers.requests import PREFIX as REQUEST
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone, Press
 
@@ -146,6 +147,9 @@ async def show_managed(
         rows.append([(t("points.attendance_button"), f"{MANAGE}:att:{activity.id}")])
     rows.append([(t("activity.signups_button"), f"{MANAGE}:signups:{activity.id}")])
     text = await activity_card(context, activity, manager=True)
+    if activity.request is not None:
+        text += "\n" + t(f"request.state_{activity.request}")
+        rows.append([(t("request.applicants_button"), f"{REQUEST}:view:{activity.id}:0")])
     await show(update, context, text, markup=inline(rows), edit=edit)
 
 

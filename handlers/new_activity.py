@@ -1,5 +1,8 @@
 """/new_activity: coordinators write an activity question by question, then publish or save it.
 
+/new_request asks the same questions, in a request's words, for a request from an institution
+(``handlers.requests``): experts apply to it and coordinators choose.
+
 Editing a field from /manage asks the same question alone, so each field's rules and wording
 exist once.
 """
@@ -42,6 +45,7 @@ from bot.services.activities import (
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.profile import EXPERTISE
+from bot.services.requests import REQUEST_KINDS
 from bot.timeparse import Reading
 from handlers.activities import activity_card, tell_promoted
 from handlers.common import (
@@ -67,6 +71,11 @@ from storage.presses import AlreadyDone
 PREFIX = "na"
 DURATIONS = (60, 120, 180, 240)
 POINT_CHOICES = (0, 5, 10, 20)
+# The questions a request asks in its own words.
+REQUEST_WORDS = {
+    f"activity.{key}": f"request.{key}"
+    for key in ("ask_kind", "ask_title", "ask_place", "ask_capacity", "ask_expertise")
+}
 
 
 class Step(IntEnum):
@@ -169,9 +178,14 @@ async def ask(
     form = form_of(context)
     form.step = int(step)
     form.pending = None  # a guess asked back belongs to the answer before this question
-    t = context.t
     locale = context.viewer.locale
     rows: list[list[tuple[str, str]]] = []
+
+    def t(key: str, /, **params: Any) -> str:
+        if form.draft.request is not None:
+            key = REQUEST_WORDS.get(key, key)
+        return context.t(key, **params)
+
     if step == Step.STATION:
         allowed = context.services.activities.stations_for(context.viewer)
         stations = [
@@ -188,7 +202,8 @@ async def ask(
             rows.append([(t("activity.city_wide"), data(step, "station", 0))])
         text = t("activity.ask_station")
     elif step == Step.KIND:
-        buttons = [(t(f"kind.{kind}"), data(step, "kind", kind)) for kind in ACTIVITY_KINDS]
+        kinds = REQUEST_KINDS if form.draft.request is not None else ACTIVITY_KINDS
+        buttons = [(t(f"kind.{kind}"), data(step, "kind", kind)) for kind in kinds]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         text = t("activity.ask_kind")
     elif step == Step.START:
@@ -265,7 +280,18 @@ async def next_step(update: Update, context: BotContext, step: Step) -> int:
 @coordinators_only
 async def begin(update: Update, context: BotContext) -> int:
     """Start writing a new activity."""
+    return await begin_as(update, context, request=False)
+
+
+@coordinators_only
+async def begin_request(update: Update, context: BotContext) -> int:
+    """Start writing a request for experts."""
+    return await begin_as(update, context, request=True)
+
+
+async def begin_as(update: Update, context: BotContext, *, request: bool) -> int:
     form = context.user_data.activity = ActivityForm()
+    form.draft.request = "open" if request else None
     allowed = context.services.activities.stations_for(context.viewer)
     if allowed is not None and len(allowed) == 1:
         form.draft.station_id, form.station_fixed = allowed[0], True
@@ -304,7 +330,7 @@ async def begin_edit(update: Update, context: BotContext) -> int:
         activity.capacity,
         activity.points,
     )
-    draft.expertise = activity.expertise
+    draft.expertise, draft.request = activity.expertise, activity.request
     draft.starts_at, draft.ends_at = activity.starts_at, activity.ends_at
     if field == "start":
         draft.starts_at = None  # asked again; None marks that the answer is still missing
@@ -431,6 +457,8 @@ async def pressed(update: Update, context: BotContext) -> int:
             return await ask(update, context, step, page=page_arg(arg), edit=True)
         elif action == "kind" and step == Step.KIND:
             draft.kind = parse_kind(arg)
+            if draft.request is not None and draft.kind not in REQUEST_KINDS:
+                raise InvalidInput("common.stale_button")
         elif action == "day" and step == Step.START and arg:
             datetime.fromisoformat(arg)  # a forged day raises ValueError below
             form.day, form.day_sure = arg, True
@@ -561,6 +589,7 @@ def setup(application: Application) -> None:
         conversation = ConversationHandler(
             entry_points=[
                 CommandHandler("new_activity", begin, filters=private),
+                CommandHandler("new_request", begin_request, filters=private),
                 CallbackQueryHandler(begin_edit, pattern=rf"^{MANAGE}:edit:\d+:\w+$"),
             ],
             states={

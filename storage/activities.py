@@ -12,7 +12,7 @@ from storage.presses import Press, spend
 
 EDITABLE_COLUMNS = frozenset(
     {"kind", "title", "description", "place", "starts_at", "ends_at", "capacity", "points",
-     "expertise", "station_id"}
+     "expertise", "station_id", "request"}
 )  # fmt: skip
 _WITH_COUNTS = (
     "SELECT a.*,"
@@ -146,10 +146,13 @@ class ActivityRepository:
         limit: int,
         every_station: bool = False,
     ) -> tuple[list[Activity], int]:
-        """Published activities not started yet, of one station (or all of them) and city-wide."""
+        """Published activities not started yet, of one station (or all of them), city-wide, and
+        open requests."""
         where = (
             " WHERE a.status = 'published' AND a.starts_at > :now"
-            " AND (:every OR a.station_id IS NULL OR a.station_id = :station)"
+            # An open request asks the whole city, like its announcement.
+            " AND (:every OR a.station_id IS NULL OR a.station_id = :station"
+            " OR a.request = 'open')"
             " AND (:kind IS NULL OR a.kind = :kind)"
         )
         params = {
@@ -218,11 +221,13 @@ class ActivityRepository:
         """Take a place, or (when asked) a place on the waitlist, in one transaction."""
         async with self.db.transaction() as tx:
             activity = await tx.fetch_one(
-                "SELECT status, starts_at, capacity FROM activities WHERE id = ?", (activity_id,)
+                "SELECT status, starts_at, capacity, request FROM activities WHERE id = ?",
+                (activity_id,),
             )
             if activity is None:
                 return SignupOutcome.UNKNOWN
-            if activity["status"] != "published":
+            # A request's places are given by its coordinators (storage/requests.py), not taken.
+            if activity["status"] != "published" or activity["request"] is not None:
                 return SignupOutcome.CLOSED
             if datetime.fromisoformat(activity["starts_at"]) <= now:
                 return SignupOutcome.STARTED

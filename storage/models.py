@@ -197,6 +197,7 @@ class Activity(Row):
     updated_at: datetime
     published_at: datetime | None = None
     cancelled_at: datetime | None = None
+    request: str | None = None  # None: an ordinary activity; "open" or "closed": a request
     going: int = 0
     waiting: int = 0
 
@@ -204,6 +205,19 @@ class Activity(Row):
     def full(self) -> bool:
         """No place is left (an unlimited activity is never full)."""
         return self.capacity > 0 and self.going >= self.capacity
+
+
+class Application(Row):
+    """A talent's offer to serve at a request, and what the coordinators decided."""
+
+    id: int
+    activity_id: int
+    talent_id: int
+    note: str = ""
+    status: str
+    created_at: datetime
+    decided_by: int | None = None
+    decided_at: datetime | None = None
 
 
 class Signup(Row):

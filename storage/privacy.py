@@ -93,6 +93,13 @@ class PrivacyRepository:
                 " JOIN activities a ON a.id = s.activity_id WHERE s.talent_id = ? ORDER BY s.id",
                 talent_id,
             ),
+            "applications": await _rows(
+                every,
+                "SELECT p.activity_id, a.title AS request, a.starts_at, p.note, p.status,"
+                " p.created_at, p.decided_at FROM applications p"
+                " JOIN activities a ON a.id = p.activity_id WHERE p.talent_id = ? ORDER BY p.id",
+                talent_id,
+            ),
             "attendance": attendance,
             "points_balance": sum(row["delta"] for row in ledger),
             "ledger": [dict(row) for row in ledger],
@@ -131,8 +138,9 @@ class PrivacyRepository:
         The row and its id stay, so attendance, hours and the ledger (which stay) keep counting
         for their stations; every personal column and the Telegram id are cleared. Valid
         vouchers are cancelled by the usual rule (the stock comes back, and so do the points,
-        to an account nobody can use any more). Signups, reminders, deliveries, expertise,
-        notification settings and roles go; a place given up goes to the first on the waitlist.
+        to an account nobody can use any more). Signups, applications to requests, reminders,
+        deliveries, expertise, notification settings and roles go; a place given up goes to
+        the first on the waitlist.
         """
         stamp = utc_text(now)
         key = {"talent": talent_id, "now": stamp}
@@ -161,6 +169,8 @@ class PrivacyRepository:
                 " (SELECT id FROM activities WHERE ends_at > :now)",
                 key,
             )
+            # An application's note is the talent's own words.
+            await tx.execute("DELETE FROM applications WHERE talent_id = ?", (talent_id,))
             promoted = []
             for place in places:
                 moved = await promote_first_waiting(tx, place["id"], place["capacity"], now)

@@ -1,4 +1,5 @@
-"""The demo data of the sandbox: stations, activities (one happening now), rewards, personas.
+"""The demo data of the sandbox: stations, activities (one happening now), an open request
+from the hospital, rewards, personas.
 
 Every date is relative to the clock at seeding, and the sandbox seeds a new database at every
 start, so "happening now" is always now.
@@ -46,6 +47,9 @@ async def seed(services: Services, clock: Clock) -> bool:
     )
     hotel = await services.admin.add_station(
         admin, name_zh="温泉酒店", name_en="Spa hotel", kind=StationKind.PROFESSIONAL
+    )
+    hospital = await services.admin.add_station(
+        admin, name_zh="市人民医院站", name_en="City hospital", kind=StationKind.PROFESSIONAL
     )
     season = (now.date() - timedelta(days=30), now.date() + timedelta(days=120))
     for persona, station in ((PERSONAS[1], hub), (PERSONAS[2], hub)):
@@ -103,6 +107,22 @@ async def seed(services: Services, clock: Clock) -> bool:
         await services.activities.activities.set_status(
             activity.id, "published", by=ADMIN.id, now=now, expect=("draft",)
         )
+    # The hospital asks for an expert; talents apply from its page, the admin chooses (/requests).
+    starts = at(3, 9)
+    request = await services.activities.create(
+        admin,
+        ActivityDraft(
+            station_id=hospital.id, kind="clinic", title="心内科专家坐诊 Cardiology clinic",
+            description="请一位心内科专家坐诊半天，带一带年轻医生。\n"
+            "Half a day of cardiology consultations alongside our young doctors.",
+            place="门诊楼二楼心内科 Cardiology, outpatient building, 2nd floor",
+            starts_at=starts, ends_at=starts + timedelta(hours=3), capacity=1, points=30,
+            expertise="medicine", request="open",
+        ),
+    )  # fmt: skip
+    await services.activities.activities.set_status(
+        request.id, "published", by=ADMIN.id, now=now, expect=("draft",)
+    )
     for name_zh, name_en, description_zh, description_en, cost, stock in (
         ("温泉酒店一晚", "A night at the spa hotel", "双人标准间一晚，含早餐。",
          "A double room for one night, breakfast included.", 100, 5),

@@ -15,6 +15,7 @@ from bot.services.people import PeopleService
 from bot.services.points import CheckinService, PointsService
 from bot.services.privacy import PrivacyService
 from bot.services.reports import ReportService
+from bot.services.requests import RequestService
 from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
 from bot.settings import Settings
@@ -25,6 +26,7 @@ from storage.points import PointsRepository
 from storage.presses import PressRepository
 from storage.privacy import PrivacyRepository
 from storage.reports import ReportRepository
+from storage.requests import RequestRepository
 from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
@@ -58,6 +60,7 @@ class Services:
     privacy: PrivacyService
     reports: ReportService
     certificates: CertificateService
+    requests: RequestService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -135,4 +138,7 @@ class Services:
             ),
             reports=reports,
             certificates=CertificateService(reports=reports, clock=clock),
+            requests=RequestService(
+                requests=RequestRepository(db), activities=activities, clock=clock
+            ),
         )

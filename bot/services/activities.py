@@ -47,6 +47,7 @@ class ActivityDraft:
     capacity: int = 0
     points: int = 0
     expertise: str | None = None
+    request: str | None = None  # "open" for a request from an institution
 
     def values(self) -> dict[str, Any]:
         """The columns of the activity."""
@@ -61,6 +62,7 @@ class ActivityDraft:
             "capacity": self.capacity,
             "points": self.points,
             "expertise": self.expertise,
+            "request": self.request,
         }
 
 

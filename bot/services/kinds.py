@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-ACTIVITY_KINDS = ("event", "volunteer", "lecture", "clinic", "teaching", "mentoring", "other")
+# "surgery" (surgery guidance) is asked for by hospitals as a request (bot/services/requests.py).
+ACTIVITY_KINDS = (
+    "event", "volunteer", "lecture", "clinic", "surgery", "teaching", "mentoring", "other",
+)  # fmt: skip
 
 # A talent may turn each of these off in /settings; every audience respects the choice.
 TOPIC_NEWS = "news"  # broadcasts from coordinators and the talent office

@@ -14,6 +14,7 @@ async def test_switches_are_listed_on_and_flip(harness):
         "✅ Announcements: Volunteer calls",
         "✅ Announcements: Lectures",
         "✅ Announcements: Clinics",
+        "✅ Announcements: Surgery guidance",
         "✅ Announcements: Teaching support",
         "✅ Announcements: Mentoring",
         "✅ Announcements: Other activities",

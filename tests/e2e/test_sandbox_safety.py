@@ -107,7 +107,12 @@ async def test_a_new_file_becomes_a_marked_sandbox_database_it_may_reopen(tmp_pa
             pass
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == SANDBOX_APPLICATION_ID
-        assert conn.execute("SELECT count(*) FROM stations").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM stations").fetchone()[0] == 4
+        # One open request, at the hospital, for a talent to apply to.
+        assert conn.execute(
+            "SELECT s.name_en FROM activities a JOIN stations s ON s.id = a.station_id"
+            " WHERE a.request = 'open' AND a.status = 'published'"
+        ).fetchall() == [("City hospital",)]
 
 
 # --- the page's API ----------------------------------------------------------------------------

@@ -61,7 +61,7 @@ async def test_every_start_brings_demo_data_as_of_now(tmp_path):
         assert restarted - timedelta(minutes=15) < starts < datetime.now(UTC) < ends
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == SANDBOX_APPLICATION_ID
-        assert conn.execute("SELECT count(*) FROM stations").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM stations").fetchone()[0] == 4
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
