@@ -49,6 +49,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("manage", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
     MenuCommand("report", Audience.COORDINATOR),
+    MenuCommand("teams", Audience.COORDINATOR),
     MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
     MenuCommand("statement", Audience.PARTNER, also=Audience.ADMIN),
     MenuCommand("admin", Audience.ADMIN),

@@ -17,6 +17,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.reports import ReportService
 from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
+from bot.services.teams import TeamService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
@@ -29,6 +30,7 @@ from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
+from storage.teams import TeamRepository
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Services:
     privacy: PrivacyService
     reports: ReportService
     certificates: CertificateService
+    teams: TeamService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -81,6 +84,7 @@ class Services:
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
         report_rows = ReportRepository(db)
+        teams = TeamService(teams=TeamRepository(db), stations=stations, clock=clock)
         reports = ReportService(
             reports=report_rows,
             stations=stations,
@@ -112,6 +116,7 @@ class Services:
                 stations=stations,
                 activities=activity_rows,
                 clock=clock,
+                teams=teams,
             ),
             reminders=reminders,
             preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
@@ -135,4 +140,5 @@ class Services:
             ),
             reports=reports,
             certificates=CertificateService(reports=reports, clock=clock),
+            teams=teams,
         )
