@@ -29,7 +29,11 @@ class Notices:
         def audience(locale: str) -> Audience:
             return Audience(
                 topic=announce_topic(activity.kind),
-                station_ids=None if activity.station_id is None else (activity.station_id,),
+                # A team's activity goes to its members, whatever their station.
+                station_ids=None
+                if activity.station_id is None or activity.team_id is not None
+                else (activity.station_id,),
+                team_id=activity.team_id,
                 expertise=activity.expertise,
                 present_on=day,
                 language=locale,

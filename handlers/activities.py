@@ -85,6 +85,9 @@ async def send_card(
     if activity is None or not services.activities.may_see(context.viewer, activity):
         await say(update, context, "activity.unknown")
         return
+    if await services.activities.closed_to_team(context.viewer, activity):
+        await say(update, context, "team.activity_for_team")
+        return
     t = context.t
     text = await activity_card(context, activity)
     rows: list[list[tuple[str, str]]] = []
@@ -203,6 +206,9 @@ async def join(update: Update, context: BotContext) -> None:
     outcome = await context.services.activities.sign_up(talent.id, activity_id, waitlist=waitlist)
     if outcome == SignupOutcome.UNKNOWN:
         await answer(update, context.t("activity.unknown"), alert=True)
+        return
+    if outcome == SignupOutcome.TEAM_ONLY:
+        await answer(update, context.t("team.activity_for_team"), alert=True)
         return
     await answer(update, context.t(f"activity.outcome_{outcome}"), alert=outcome not in (
         SignupOutcome.SIGNED_UP, SignupOutcome.WAITLISTED))  # fmt: skip

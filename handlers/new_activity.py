@@ -61,6 +61,7 @@ from handlers.dates import YES, ask_back, spelled
 from handlers.dialogs import leave_on_command
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
 from handlers.paging import page_arg, station_rows
+from handlers.teams import NEW_ACTIVITY
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone
 
@@ -274,6 +275,21 @@ async def begin(update: Update, context: BotContext) -> int:
         await say(update, context, "common.not_allowed")
         return ConversationHandler.END
     return await ask(update, context, Step.STATION)
+
+
+@coordinators_only
+async def begin_for_team(update: Update, context: BotContext) -> int:
+    """Start writing an activity open to one team only (from the team's page)."""
+    try:
+        team = await context.services.teams.managed(context.viewer, int_arg(update, 2) or 0)
+    except NotAllowed:
+        await refuse(update, context)
+        return ConversationHandler.END
+    await answer(update)
+    form = context.user_data.activity = ActivityForm()
+    form.draft.station_id, form.draft.city_wide = team.station_id, team.station_id is None
+    form.draft.team_id, form.station_fixed = team.id, True
+    return await ask(update, context, Step.KIND)
 
 
 @coordinators_only
@@ -561,6 +577,7 @@ def setup(application: Application) -> None:
         conversation = ConversationHandler(
             entry_points=[
                 CommandHandler("new_activity", begin, filters=private),
+                CallbackQueryHandler(begin_for_team, pattern=rf"^{NEW_ACTIVITY}\d+$"),
                 CallbackQueryHandler(begin_edit, pattern=rf"^{MANAGE}:edit:\d+:\w+$"),
             ],
             states={

@@ -41,6 +41,9 @@ from handlers.dialogs import leave_on_command
 from storage.models import Team, TeamKind
 
 PREFIX = "tm"
+# The entry of /new_activity's dialog for an activity open to one team (handlers.new_activity
+# reads it; defined here because that module imports this one's neighbours).
+NEW_ACTIVITY = "na:team:"
 
 
 class Step(IntEnum):
@@ -120,6 +123,7 @@ async def show_team(update: Update, context: BotContext, team_id: int, *, edit: 
     if view.may_message:
         rows.append([(context.t("team.message_button"), f"{TEAM_ENTRY}{team_id}")])
     if view.may_manage:
+        rows.append([(context.t("team.new_activity_button"), f"{NEW_ACTIVITY}{team_id}")])
         rows.append([(context.t("team.add_button"), f"{PREFIX}:add:{team_id}")])
         members = [m for m in view.members or () if not m.leader]
         rows += [

@@ -198,6 +198,7 @@ class Activity(Row):
     updated_at: datetime
     published_at: datetime | None = None
     cancelled_at: datetime | None = None
+    team_id: int | None = None  # set: open to this team's members only
     going: int = 0
     waiting: int = 0
 

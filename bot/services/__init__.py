@@ -74,17 +74,18 @@ class Services:
         reminder_rows = ReminderRepository(db)
         reminders = ReminderService(reminders=reminder_rows, clock=clock)
         activity_rows = ActivityRepository(db)
+        teams = TeamService(teams=TeamRepository(db), stations=stations, clock=clock)
         activities = ActivityService(
             activities=activity_rows,
             stations=stations,
             reminders=reminders,
             clock=clock,
             reminder_offsets=settings.reminders,
+            teams=teams,
         )
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
         report_rows = ReportRepository(db)
-        teams = TeamService(teams=TeamRepository(db), stations=stations, clock=clock)
         reports = ReportService(
             reports=report_rows,
             stations=stations,

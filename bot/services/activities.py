@@ -15,6 +15,7 @@ from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE, clean_text
+from bot.services.teams import TeamService
 from bot.timeparse import Reading, parse_duration, read_clock, read_moment
 from storage.activities import ActivityRepository, LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
@@ -47,6 +48,7 @@ class ActivityDraft:
     capacity: int = 0
     points: int = 0
     expertise: str | None = None
+    team_id: int | None = None  # set: open to this team's members only
 
     def values(self) -> dict[str, Any]:
         """The columns of the activity."""
@@ -61,6 +63,7 @@ class ActivityDraft:
             "capacity": self.capacity,
             "points": self.points,
             "expertise": self.expertise,
+            "team_id": self.team_id,
         }
 
 
@@ -194,7 +197,9 @@ class ActivityService:
         reminders: ReminderService,
         clock: Clock,
         reminder_offsets: tuple[timedelta, ...],
+        teams: TeamService,
     ) -> None:
+        self.teams = teams
         self.activities = activities
         self.stations = stations
         self.reminders = reminders
@@ -247,6 +252,11 @@ class ActivityService:
         """Save a complete draft (not yet published)."""
         values = draft.values()
         self.check_station(actor, values["station_id"])
+        if values["team_id"] is not None:
+            # Open to one team: one the actor runs, and at the team's own station.
+            team = await self.teams.managed(actor, values["team_id"])
+            if team.station_id != values["station_id"]:
+                raise NotAllowed
         if any(values[key] in (None, "") for key in ("kind", "title", "place", "starts_at")):
             raise InvalidInput("activity.incomplete")
         assert draft.starts_at and draft.ends_at
@@ -340,6 +350,7 @@ class ActivityService:
             now=self.clock.now(),
             station_id=station,
             every_station=station is None,
+            talent_id=talent.talent.id if talent.talent else None,
             kind=kind,
             offset=max(0, page) * per_page,
             limit=per_page,
@@ -351,6 +362,17 @@ class ActivityService:
         if activity.status != ActivityStatus.DRAFT:
             return True
         return ActivityService.may_manage(viewer, activity)
+
+    async def closed_to_team(self, viewer: Viewer, activity: Activity) -> bool:
+        """Whether the activity is open to one team only and ``viewer`` is neither in it nor
+        one who manages the activity."""
+        if activity.team_id is None or self.may_manage(viewer, activity):
+            return False
+        talent = viewer.talent
+        return (
+            talent is None
+            or await self.teams.teams.membership(activity.team_id, talent.id) is None
+        )
 
     async def sign_up(self, talent_id: int, activity_id: int, *, waitlist: bool) -> SignupOutcome:
         """Take a place (or a waitlist place) and schedule the reminders."""

@@ -22,3 +22,6 @@ CREATE TABLE team_members (
     PRIMARY KEY (team_id, talent_id)
 );
 CREATE INDEX team_members_by_talent ON team_members (talent_id);
+
+-- An activity open to one team only: only its members see it, sign up and are told of it.
+ALTER TABLE activities ADD COLUMN team_id INTEGER REFERENCES teams(id);

@@ -12,7 +12,7 @@ from tests.support.flows import (
     seed_talent,
     walk_to,
 )
-from tests.support.harness import ADMIN_ID
+from tests.support.harness import ADMIN_ID, START
 
 
 @pytest.fixture
@@ -268,3 +268,51 @@ async def test_mydata_has_teams_and_deleteme_removes_memberships(harness, city):
 
 async def test_registration_still_works_without_a_team(harness, city):
     await register(harness, harness.user("Plain"))
+
+
+def announced(harness, telegram_id):
+    return [text for text in received(harness, telegram_id) if text.startswith("📢")]
+
+
+async def test_activity_open_to_one_team_only(harness, city):
+    hub, _, coordinator = city
+    team = await make_team(harness, hub)
+    await add(harness, team, 501)
+    await add(harness, team, 601)  # a member from another station is told too
+    await coordinator.send("/teams")
+    await coordinator.tap("Clinic volunteers")
+    await coordinator.tap("📅 New activity for the team")
+    await coordinator.tap("Clinics")  # the station is the team's: not asked
+    await coordinator.send("Team eye clinic")
+    await coordinator.send("Eye checks.")
+    await coordinator.send("Hub, room 2")
+    await coordinator.send("12/5 9:30")
+    await coordinator.tap("2 h")
+    await coordinator.send("0")
+    await coordinator.tap("10")
+    await coordinator.tap("Anyone")
+    await coordinator.tap("📢 Publish")
+    assert coordinator.last_text() == (
+        "Published: Team eye clinic. It is being announced to 2 talents."
+    )
+    await harness.outbox.drain()
+    assert len(announced(harness, 501)) == 1 and len(announced(harness, 601)) == 1
+    assert announced(harness, 502) == [] and announced(harness, 503) == []
+    [activity] = await harness.services.activities.activities.of_stations(None, since=START)
+    assert (activity.team_id, activity.station_id) == (team.id, hub.id)
+    # Only members see it in /activities.
+    member, outsider = talent_user(harness, 501), talent_user(harness, 502)
+    await member.send("/activities")
+    assert any(label.startswith("Team eye clinic") for label in member.buttons())
+    await outsider.send("/activities")
+    assert not any(label.startswith("Team eye clinic") for label in outsider.buttons())
+    # An outsider who opens its link is told it is for a team, and cannot sign up.
+    await outsider.send(f"/start act-{activity.id}")
+    assert outsider.last_text() == "This activity is open to the members of one team only."
+    await outsider.press(f"act:join:{activity.id}", forge=True)
+    assert outsider.alerts()[-1] == "This activity is open to the members of one team only."
+    await member.send(f"/start act-{activity.id}")
+    await member.tap("✅ Sign up")
+    going = await harness.services.activities.activities.going_talents(activity.id)
+    member_row = await harness.services.talents.by_telegram_id(501)
+    assert going == [member_row.id]
