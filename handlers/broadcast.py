@@ -440,7 +440,9 @@ async def stop_running(update: Update, context: BotContext) -> None:
     """Cancel a running broadcast from its progress message."""
     broadcast_id = int_arg(update, 2)
     services = context.services
-    if not services.broadcasts.may_broadcast(context.viewer):
+    # A team's leader may stop the message they sent their team (the service checks the author).
+    leads = any(leader for _, leader in await services.teams.of(context.viewer))
+    if not (services.broadcasts.may_broadcast(context.viewer) or leads):
         await refuse(update, context)
         return
     try:

@@ -187,6 +187,7 @@ async def test_leader_messages_their_team_and_nothing_more(harness, city):
     await leader.tap("Clinic volunteers")
     await leader.send("Bring water.")
     await leader.tap("📣 Send")
+    assert leader.buttons() == ["⏹ Cancel broadcast"]
     await harness.outbox.drain()
     assert received(harness, 502) == ["Bring water."]
     assert received(harness, 503) == []
@@ -316,3 +317,20 @@ async def test_activity_open_to_one_team_only(harness, city):
     going = await harness.services.activities.activities.going_talents(activity.id)
     member_row = await harness.services.talents.by_telegram_id(501)
     assert going == [member_row.id]
+
+
+async def test_leader_can_stop_their_team_message(harness, city):
+    hub, _, _ = city
+    team = await make_team(harness, hub)
+    await add(harness, team, 501, leader=True)
+    await add(harness, team, 502)
+    leader = talent_user(harness, 501)
+    await leader.send("/broadcast")
+    await leader.tap("Clinic volunteers")
+    await leader.send("Wrong day, sorry.")
+    await leader.tap("📣 Send")
+    await leader.tap("⏹ Cancel broadcast")
+    await harness.outbox.drain()
+    assert received(harness, 502) == []
+    status = await harness.services.db.fetch_value("SELECT status FROM broadcasts")
+    assert status == "cancelled"
