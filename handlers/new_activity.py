@@ -6,6 +6,7 @@ exist once.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -45,6 +46,7 @@ from bot.services.profile import EXPERTISE
 from bot.timeparse import Reading
 from handlers.activities import activity_card, tell_promoted
 from handlers.common import (
+    Callback,
     already_done,
     answer,
     coordinators_only,
@@ -222,8 +224,10 @@ async def ask(
     elif step == Step.PREVIEW:
         card = await activity_card(context, preview_activity(context))
         text = t("activity.preview", card=Html(card))
-        rows = [[(t("activity.publish"), once(data(step, "publish")))],
-                [(t("activity.save_draft"), once(data(step, "draft")))]]  # fmt: skip
+        rows = [[(t("activity.publish"), once(data(step, "publish")))]]
+        if context.viewer.is_coordinator:
+            # A team's leader has no /manage to come back to a draft from: publish or cancel.
+            rows.append([(t("activity.save_draft"), once(data(step, "draft")))])
     else:
         key = {
             Step.TITLE: "activity.ask_title",
@@ -277,11 +281,32 @@ async def begin(update: Update, context: BotContext) -> int:
     return await ask(update, context, Step.STATION)
 
 
-@coordinators_only
+def writers_only(callback: Callback) -> Callback:
+    """Like ``coordinators_only``, but a team's leader writing an activity for their team passes
+    too; the service checks the team again when the activity is saved and published."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        form = context.user_data.activity
+        team_id = form.draft.team_id if isinstance(form, ActivityForm) else None
+        if team_id is not None and not context.viewer.is_coordinator:
+            try:
+                await context.services.teams.run_or_led(context.viewer, team_id)
+            except NotAllowed:
+                await refuse(update, context)
+                context.user_data.activity = None
+                return ConversationHandler.END
+            return await callback(update, context)
+        return await coordinators_only(callback)(update, context)
+
+    return guarded
+
+
 async def begin_for_team(update: Update, context: BotContext) -> int:
-    """Start writing an activity open to one team only (from the team's page)."""
+    """Start writing an activity open to one team only (from the team's page): those who run
+    the team and its leaders may."""
     try:
-        team = await context.services.teams.managed(context.viewer, int_arg(update, 2) or 0)
+        team = await context.services.teams.run_or_led(context.viewer, int_arg(update, 2) or 0)
     except NotAllowed:
         await refuse(update, context)
         return ConversationHandler.END
@@ -330,7 +355,7 @@ async def begin_edit(update: Update, context: BotContext) -> int:
 # -- answers --------------------------------------------------------------------------------------
 
 
-@coordinators_only
+@writers_only
 async def on_text(update: Update, context: BotContext) -> int:
     """A typed answer, checked by the rules of the open question."""
     form = form_of(context)
@@ -398,7 +423,7 @@ async def took_start(update: Update, context: BotContext, moment: datetime) -> i
     return await ask(update, context, Step.END)
 
 
-@coordinators_only
+@writers_only
 async def on_other(update: Update, context: BotContext) -> int:
     """A sticker, a photo, another command: say what the question wants."""
     form = form_of(context)
@@ -411,7 +436,7 @@ async def on_other(update: Update, context: BotContext) -> int:
     return await ask(update, context, step, note=context.t(key))
 
 
-@coordinators_only
+@writers_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the open question; any other is stale."""
     form = form_of(context)

@@ -122,8 +122,8 @@ async def show_team(update: Update, context: BotContext, team_id: int, *, edit: 
     rows: list[list[tuple[str, str]]] = []
     if view.may_message:
         rows.append([(context.t("team.message_button"), f"{TEAM_ENTRY}{team_id}")])
-    if view.may_manage:
         rows.append([(context.t("team.new_activity_button"), f"{NEW_ACTIVITY}{team_id}")])
+    if view.may_manage:
         rows.append([(context.t("team.add_button"), f"{PREFIX}:add:{team_id}")])
         members = [m for m in view.members or () if not m.leader]
         rows += [

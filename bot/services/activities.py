@@ -251,12 +251,13 @@ class ActivityService:
     ) -> Activity:
         """Save a complete draft (not yet published)."""
         values = draft.values()
-        self.check_station(actor, values["station_id"])
         if values["team_id"] is not None:
-            # Open to one team: one the actor runs, and at the team's own station.
-            team = await self.teams.managed(actor, values["team_id"])
+            # Open to one team: one the actor runs or leads, and at the team's own station.
+            team = await self.teams.run_or_led(actor, values["team_id"])
             if team.station_id != values["station_id"]:
                 raise NotAllowed
+        else:
+            self.check_station(actor, values["station_id"])
         if any(values[key] in (None, "") for key in ("kind", "title", "place", "starts_at")):
             raise InvalidInput("activity.incomplete")
         assert draft.starts_at and draft.ends_at
@@ -268,8 +269,17 @@ class ActivityService:
     async def publish(
         self, actor: Viewer, activity_id: int, *, press: Press | None = None
     ) -> tuple[Activity, int]:
-        """Publish a draft and announce it; returns it and how many talents are told."""
-        activity = await self.managed(actor, activity_id)
+        """Publish a draft and announce it; returns it and how many talents are told. A team's
+        leaders may publish the team's own activities."""
+        activity = await self.activities.get(activity_id)
+        if activity is None:
+            raise NotAllowed
+        if activity.team_id is not None:
+            await self.teams.run_or_led(actor, activity.team_id)
+            if not self.may_manage(actor, activity) and activity.created_by != actor.telegram_id:
+                raise NotAllowed  # a leader publishes what they wrote, not staff's drafts
+        else:
+            activity = await self.managed(actor, activity_id)
         if activity.starts_at <= self.clock.now():
             raise InvalidInput("activity.in_past")
         if not await self.activities.set_status(

@@ -178,11 +178,16 @@ class TeamService:
             return []
         return await self.teams.of_talent(actor.talent.id)
 
-    async def audience(self, actor: Viewer, team_id: int, *, topic: str) -> Audience:
-        """The team's members, for one who runs or leads it."""
+    async def run_or_led(self, actor: Viewer, team_id: int) -> Team:
+        """A team ``actor`` runs or leads: they may message it and publish activities for it."""
         team = await self.team(team_id)
         if not (self.may_manage(actor, team) or await self.leads(actor, team_id)):
             raise NotAllowed
+        return team
+
+    async def audience(self, actor: Viewer, team_id: int, *, topic: str) -> Audience:
+        """The team's members, for one who runs or leads it."""
+        team = await self.run_or_led(actor, team_id)
         return Audience(topic=topic, team_id=team.id)
 
 

@@ -203,6 +203,7 @@ async def test_leader_messages_their_team_and_nothing_more(harness, city):
         f"tm:mk:{team.id}:{talent.id}",
         f"tm:add:{team.id}",
         f"tm:v:{other.id}",
+        f"na:team:{other.id}",
     ):
         await leader.press(data, forge=True)
         assert leader.alerts()[-1] == "Sorry, you are not allowed to do that."
@@ -214,7 +215,7 @@ async def test_leader_messages_their_team_and_nothing_more(harness, city):
     # Their own team's page shows the members and the message button only.
     await leader.send("/teams")
     await leader.tap("Clinic volunteers")
-    assert leader.inline_buttons() == ["📣 Message the team"]
+    assert leader.inline_buttons() == ["📣 Message the team", "📅 New activity for the team"]
     assert "• Talent 502" in leader.last_text()
 
 
@@ -334,3 +335,38 @@ async def test_leader_can_stop_their_team_message(harness, city):
     assert received(harness, 502) == []
     status = await harness.services.db.fetch_value("SELECT status FROM broadcasts")
     assert status == "cancelled"
+
+
+async def test_leader_publishes_an_activity_for_their_team_only(harness, city):
+    hub, _, _ = city
+    team = await make_team(harness, hub)
+    await add(harness, team, 501, leader=True)
+    await add(harness, team, 502)
+    leader = talent_user(harness, 501)
+    await leader.send("/teams")
+    await leader.tap("Clinic volunteers")
+    await leader.tap("📅 New activity for the team")
+    await leader.tap("Volunteer calls")
+    await leader.send("Stairs for the elderly")
+    await leader.send("Carry shopping upstairs.")
+    await leader.send("Block 3")
+    await leader.send("12/5 9:30")
+    await leader.tap("2 h")
+    await leader.send("0")
+    await leader.tap("10")
+    await leader.tap("Anyone")
+    # No draft to come back to: a leader has no /manage.
+    assert "💾 Save as draft" not in leader.buttons()
+    await leader.tap("📢 Publish")
+    assert leader.texts()[-1] == (
+        "Published: Stairs for the elderly. It is being announced to 2 talents."
+    )
+    await harness.outbox.drain()
+    assert len(announced(harness, 502)) == 1 and announced(harness, 503) == []
+    [activity] = await harness.services.activities.activities.of_stations(None, since=START)
+    assert (activity.team_id, activity.status) == (team.id, "published")
+    # Nothing more: no /new_activity of the station, no /manage.
+    await leader.send("/new_activity")
+    assert leader.last_text() == "Sorry, you are not allowed to do that."
+    await leader.send("/manage")
+    assert leader.last_text() == "Sorry, you are not allowed to do that."
