@@ -46,6 +46,7 @@ from storage.presses import AlreadyDone
 
 PREFIX = "bc"
 TEAM_ENTRY = f"{PREFIX}:team:"  # a team's page starts a message to its members with this
+TEAMS_SHOWN = 10
 EXCERPT = 300
 
 
@@ -123,6 +124,8 @@ async def ask(
     t = context.t
     if step == Step.COMPOSE:
         text, rows = t("broadcast.ask_text"), [nav(context, step)]
+        if form.activity_id is None and form.team_id is None:
+            rows = await team_rows(context) + rows
     elif step == Step.STATION:
         allowed = context.services.broadcasts.stations_of(context.viewer)
         stations = [
@@ -158,6 +161,17 @@ async def ask(
         text = f"{note}\n\n{text}"
     await show(update, context, text, markup=inline(rows), edit=edit)
     return step
+
+
+async def team_rows(context: BotContext) -> list[list[tuple[str, str]]]:
+    """Buttons that send to one of the viewer's teams instead (the first few; every team's
+    page has the same button)."""
+    teams = await context.services.teams.messageable(context.viewer)
+    locale = context.viewer.locale
+    return [
+        [(context.t("team.audience", name=team.name(locale)), f"{TEAM_ENTRY}{team.id}")]
+        for team in teams[:TEAMS_SHOWN]
+    ]
 
 
 async def audience_of(context: BotContext) -> Audience:
@@ -272,7 +286,7 @@ def broadcasters_only(callback: Callback) -> Callback:
 async def begin(update: Update, context: BotContext) -> int:
     """Start composing a broadcast; a team leader who is no coordinator picks their team."""
     if not context.viewer.is_coordinator:
-        led = [team for team, leader in await context.services.teams.of(context.viewer) if leader]
+        led = await context.services.teams.messageable(context.viewer)
         if not led:
             await refuse(update, context)
             return ConversationHandler.END
@@ -480,6 +494,7 @@ def setup(application: Application) -> None:
             states={
                 step: [
                     CallbackQueryHandler(pressed, pattern=rf"^{PREFIX}:\d+:"),
+                    CallbackQueryHandler(begin_for_team, pattern=rf"^{TEAM_ENTRY}\d+$"),
                     MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO, composed),
                     MessageHandler(~filters.COMMAND, not_content),
                 ]

@@ -118,6 +118,14 @@ class TeamService:
                     found.append(team)
         return found
 
+    async def messageable(self, actor: Viewer) -> list[Team]:
+        """The teams ``actor`` may message: those they run and those they lead."""
+        return [
+            team
+            for team in await self.visible(actor)
+            if self.may_manage(actor, team) or await self.leads(actor, team.id)
+        ]
+
     # -- changes -------------------------------------------------------------------------------
 
     async def create(

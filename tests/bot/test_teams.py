@@ -370,3 +370,20 @@ async def test_leader_publishes_an_activity_for_their_team_only(harness, city):
     assert leader.last_text() == "Sorry, you are not allowed to do that."
     await leader.send("/manage")
     assert leader.last_text() == "Sorry, you are not allowed to do that."
+
+
+async def test_broadcast_offers_the_teams_a_coordinator_runs(harness, city):
+    hub, _, coordinator = city
+    team = await make_team(harness, hub)
+    await make_team(harness, hub, kind=TeamKind.PARTY, name="Hub party branch")
+    await add(harness, team, 503)
+    await coordinator.send("/broadcast")
+    # The party branch is not theirs to message.
+    assert coordinator.buttons() == ["Team: Clinic volunteers", "✖ Cancel"]
+    await coordinator.tap("Team: Clinic volunteers")
+    await coordinator.send("Team meeting on Friday.")
+    assert "Reaches: 1 talents" in coordinator.last_text()
+    await coordinator.tap("📣 Send")
+    await harness.outbox.drain()
+    assert received(harness, 503) == ["Team meeting on Friday."]
+    assert received(harness, 501) == [] and received(harness, 502) == []
