@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_number
+from bot.i18n import Html, fmt_number
 from bot.outbox import CANCEL_PREFIX, Outbox, progress_view
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import TOPIC_NEWS
@@ -32,6 +32,7 @@ from handlers.common import (
     edit_or_send,
     inline,
     int_arg,
+    label,
     once,
     press_of,
     refuse,
@@ -169,7 +170,7 @@ async def team_rows(context: BotContext) -> list[list[tuple[str, str]]]:
     teams = await context.services.teams.messageable(context.viewer)
     locale = context.viewer.locale
     return [
-        [(context.t("team.audience", name=team.name(locale)), f"{TEAM_ENTRY}{team.id}")]
+        [(label(context, "team.audience", name=team.name(locale)), f"{TEAM_ENTRY}{team.id}")]
         for team in teams[:TEAMS_SHOWN]
     ]
 
@@ -213,7 +214,8 @@ async def described(context: BotContext) -> dict[str, str]:
         station = t("broadcast.signed_up_for", title=activity.title if activity else "?")
     elif form.team_id is not None:
         team = await context.services.teams.teams.get(form.team_id)
-        station = t("team.audience", name=team.name(context.viewer.locale) if team else "?")
+        # Escaped HTML already, passed on as it is.
+        station = Html(t("team.audience", name=team.name(context.viewer.locale) if team else "?"))
     elif form.station_id is None:
         station = t("broadcast.all_stations")
     else:

@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.helpers import create_deep_linked_url
 
+from bot.i18n import Html
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.profile import parse_name
 from bot.services.teams import KINDS, TEAM_PREFIX, TeamView
@@ -30,6 +31,7 @@ from handlers.common import (
     edit_or_send,
     inline,
     int_arg,
+    label,
     person_name,
     refuse,
     say,
@@ -127,7 +129,7 @@ async def show_team(update: Update, context: BotContext, team_id: int, *, edit: 
         rows.append([(context.t("team.add_button"), f"{PREFIX}:add:{team_id}")])
         members = [m for m in view.members or () if not m.leader]
         rows += [
-            [(context.t("team.make_leader", name=person_name(context, m.name)),
+            [(label(context, "team.make_leader", name=person_name(context, m.name)),
               f"{PREFIX}:mk:{team_id}:{m.talent_id}")]
             for m in members[:20]
         ]  # fmt: skip
@@ -373,11 +375,12 @@ async def profile_part(context: BotContext) -> tuple[str, list[list[tuple[str, s
         for team, leader in mine
     ]
     rows = [
-        [(context.t("team.leave_button", name=team_name(context, team)),
+        [(label(context, "team.leave_button", name=team_name(context, team)),
           f"{PREFIX}:leave:{team.id}")]
         for team, _ in mine
     ]  # fmt: skip
-    return context.t("team.my_teams", teams="\n".join(lines)), rows
+    # The lines are escaped HTML already.
+    return context.t("team.my_teams", teams=Html("\n".join(lines))), rows
 
 
 async def ask_leave(update: Update, context: BotContext) -> None:

@@ -1,7 +1,10 @@
 """Teams: created by staff, joined by link or added, left, messaged; leaders and party branches."""
 
+from datetime import timedelta
+
 import pytest
 
+from bot.services.activities import ActivityDraft
 from bot.services.errors import NotAllowed
 from storage.models import TeamKind
 from tests.support.flows import (
@@ -28,6 +31,7 @@ async def city(harness):
 
 
 async def make_team(harness, station, *, kind=TeamKind.VOLUNTEER, name="Clinic volunteers"):
+    """A team made by the admin (the creating dialog is tested on its own)."""
     admin = await harness.services.people.viewer(ADMIN_ID, "en")
     return await harness.services.teams.create(
         admin, name_zh="社区志愿队", name_en=name, kind=kind, station_id=station.id
@@ -314,6 +318,9 @@ async def test_activity_open_to_one_team_only(harness, city):
     await outsider.press(f"act:join:{activity.id}", forge=True)
     assert outsider.alerts()[-1] == "This activity is open to the members of one team only."
     await member.send(f"/start act-{activity.id}")
+    assert member.last_text().startswith(
+        "Team eye clinic\nClinics · Downtown hub · Team: Clinic volunteers"
+    )
     await member.tap("✅ Sign up")
     going = await harness.services.activities.activities.going_talents(activity.id)
     member_row = await harness.services.talents.by_telegram_id(501)
@@ -387,3 +394,27 @@ async def test_broadcast_offers_the_teams_a_coordinator_runs(harness, city):
     await harness.outbox.drain()
     assert received(harness, 503) == ["Team meeting on Friday."]
     assert received(harness, 501) == [] and received(harness, 502) == []
+
+
+async def test_team_names_with_markup_characters_show_as_typed(harness, city):
+    hub, _, _ = city
+    team = await make_team(harness, hub, name="Eyes & <Ears>")
+    await add(harness, team, 501)
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    starts = START + timedelta(days=9)
+    draft = ActivityDraft(
+        station_id=hub.id, kind="clinic", title="Check", place="Hub", starts_at=starts,
+        ends_at=starts + timedelta(hours=1), team_id=team.id,
+    )  # fmt: skip
+    activity = await harness.services.activities.create(admin, draft)
+    await harness.services.activities.publish(admin, activity.id)
+    member = talent_user(harness, 501)
+    await member.send(f"/start act-{activity.id}")
+    assert "Clinics · Downtown hub · Team: Eyes & <Ears>" in member.last_text()
+    await member.send("/profile")
+    assert "• Eyes & <Ears>" in member.last_text()
+    admin_chat = harness.admin()
+    await admin_chat.send("/broadcast")
+    await admin_chat.tap("Team: Eyes & <Ears>")
+    await admin_chat.send("Hello")
+    assert "Team: Eyes & <Ears>" in admin_chat.last_text()
