@@ -29,12 +29,18 @@ class Notices:
         their own station: a hospital has few talents of its own.
         """
         day = activity.starts_at.astimezone(self.services.settings.tz).date()
-        everywhere = activity.station_id is None or activity.request is not None
+        # A request asks the whole city; a team's activity goes to its members, wherever they are.
+        everywhere = (
+            activity.station_id is None
+            or activity.request is not None
+            or activity.team_id is not None
+        )
 
         def audience(locale: str) -> Audience:
             return Audience(
                 topic=announce_topic(activity.kind),
                 station_ids=None if everywhere else (activity.station_id,),
+                team_id=activity.team_id,
                 expertise=activity.expertise,
                 present_on=day,
                 language=locale,

@@ -29,6 +29,7 @@ from handlers import (
     roles,
     settings,
     status,
+    teams,
 )
 
 
@@ -45,6 +46,7 @@ def setup(application: Application) -> None:
     certificates.setup_deep_links(application)
     registration.setup(application)
     profile.setup(application)
+    teams.setup(application)
     admin.setup(application)
     roles.setup(application)
     broadcast.setup(application)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import fmt_number, fmt_span
+from bot.i18n import Html, fmt_number, fmt_span
 from bot.notices import VIEW_PREFIX
 from bot.services.kinds import ACTIVITY_KINDS
 from handlers.common import (
@@ -46,6 +47,11 @@ async def activity_card(context: BotContext, activity: Activity, *, manager: boo
     if activity.station_id is not None:
         found = await context.services.stations.get(activity.station_id)
         station = found.name(locale) if found else station
+    if activity.team_id is not None:
+        # The team's text is escaped HTML already; the station's name is escaped here.
+        team = await context.services.teams.teams.get(activity.team_id)
+        label = t("team.audience", name=team.name(locale) if team else "?")
+        station = Html(f"{html.escape(station, quote=False)} · {label}")
     if activity.capacity:
         places = t(
             "activity.places",
@@ -84,6 +90,9 @@ async def send_card(
     activity = await services.activities.activities.get(activity_id)
     if activity is None or not services.activities.may_see(context.viewer, activity):
         await say(update, context, "activity.unknown")
+        return
+    if await services.activities.closed_to_team(context.viewer, activity):
+        await say(update, context, "team.activity_for_team")
         return
     t = context.t
     text = await activity_card(context, activity)
@@ -209,6 +218,9 @@ async def join(update: Update, context: BotContext) -> None:
     outcome = await context.services.activities.sign_up(talent.id, activity_id, waitlist=waitlist)
     if outcome == SignupOutcome.UNKNOWN:
         await answer(update, context.t("activity.unknown"), alert=True)
+        return
+    if outcome == SignupOutcome.TEAM_ONLY:
+        await answer(update, context.t("team.activity_for_team"), alert=True)
         return
     await answer(update, context.t(f"activity.outcome_{outcome}"), alert=outcome not in (
         SignupOutcome.SIGNED_UP, SignupOutcome.WAITLISTED))  # fmt: skip

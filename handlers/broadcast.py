@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from enum import IntEnum
@@ -17,18 +18,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_number
+from bot.i18n import Html, fmt_number
 from bot.outbox import CANCEL_PREFIX, Outbox, progress_view
 from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.kinds import TOPIC_NEWS
 from bot.services.messaging import Draft, check_draft
 from bot.services.profile import EXPERTISE
 from handlers.common import (
+    Callback,
     already_done,
     answer,
     coordinators_only,
     edit_or_send,
     inline,
     int_arg,
+    label,
     once,
     press_of,
     refuse,
@@ -42,6 +46,8 @@ from storage.models import Audience
 from storage.presses import AlreadyDone
 
 PREFIX = "bc"
+TEAM_ENTRY = f"{PREFIX}:team:"  # a team's page starts a message to its members with this
+TEAMS_SHOWN = 10
 EXCERPT = 300
 
 
@@ -67,6 +73,7 @@ class BroadcastForm:
     expertise: str | None = None
     in_city_now: bool = False
     activity_id: int | None = None  # set: to the talents signed up for (or waiting for) it
+    team_id: int | None = None  # set: to the team's members (its leaders may send this one)
 
 
 def data(step: Step, action: str, arg: object = None) -> str:
@@ -96,7 +103,7 @@ def previous(form: BroadcastForm, step: Step) -> Step | None:
     """The question Back returns to."""
     if step == Step.COMPOSE:
         return None
-    if step == Step.CONFIRM and form.activity_id is not None:
+    if step == Step.CONFIRM and (form.activity_id is not None or form.team_id is not None):
         return Step.COMPOSE
     if step == Step.EXPERTISE and form.station_fixed:
         return Step.COMPOSE
@@ -118,6 +125,8 @@ async def ask(
     t = context.t
     if step == Step.COMPOSE:
         text, rows = t("broadcast.ask_text"), [nav(context, step)]
+        if form.activity_id is None and form.team_id is None:
+            rows = await team_rows(context) + rows
     elif step == Step.STATION:
         allowed = context.services.broadcasts.stations_of(context.viewer)
         stations = [
@@ -155,12 +164,25 @@ async def ask(
     return step
 
 
+async def team_rows(context: BotContext) -> list[list[tuple[str, str]]]:
+    """Buttons that send to one of the viewer's teams instead (the first few; every team's
+    page has the same button)."""
+    teams = await context.services.teams.messageable(context.viewer)
+    locale = context.viewer.locale
+    return [
+        [(label(context, "team.audience", name=team.name(locale)), f"{TEAM_ENTRY}{team.id}")]
+        for team in teams[:TEAMS_SHOWN]
+    ]
+
+
 async def audience_of(context: BotContext) -> Audience:
     """The audience the form describes, checked against the viewer's rights."""
     form = form_of(context)
     services = context.services
     if form.activity_id is not None:
         return await services.broadcasts.signed_up_audience(context.viewer, form.activity_id)
+    if form.team_id is not None:
+        return await services.teams.audience(context.viewer, form.team_id, topic=TOPIC_NEWS)
     today = services.people.today(services.settings.tz)
     return services.broadcasts.audience(
         context.viewer,
@@ -190,6 +212,10 @@ async def described(context: BotContext) -> dict[str, str]:
     if form.activity_id is not None:
         activity = await context.services.activities.activities.get(form.activity_id)
         station = t("broadcast.signed_up_for", title=activity.title if activity else "?")
+    elif form.team_id is not None:
+        team = await context.services.teams.teams.get(form.team_id)
+        # Escaped HTML already, passed on as it is.
+        station = Html(t("team.audience", name=team.name(context.viewer.locale) if team else "?"))
     elif form.station_id is None:
         station = t("broadcast.all_stations")
     else:
@@ -225,14 +251,55 @@ async def begin_for_activity(update: Update, context: BotContext) -> int:
     return await ask(update, context, Step.COMPOSE)
 
 
-@coordinators_only
+async def begin_for_team(update: Update, context: BotContext) -> int:
+    """Start a message to a team's members (from the team's page): its leaders may, too."""
+    team_id = int_arg(update, 2) or 0
+    try:
+        await context.services.teams.audience(context.viewer, team_id, topic=TOPIC_NEWS)
+    except NotAllowed:
+        await refuse(update, context)
+        return ConversationHandler.END
+    await answer(update)
+    context.user_data.broadcast = BroadcastForm(team_id=team_id)
+    return await ask(update, context, Step.COMPOSE)
+
+
+def broadcasters_only(callback: Callback) -> Callback:
+    """Like ``coordinators_only``, but a team's leader composing to their team passes too; the
+    service checks the team again before anything is sent."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        form = context.user_data.broadcast
+        team_id = form.team_id if isinstance(form, BroadcastForm) else None
+        if team_id is not None and not context.viewer.is_coordinator:
+            try:
+                await context.services.teams.audience(context.viewer, team_id, topic=TOPIC_NEWS)
+            except NotAllowed:
+                await refuse(update, context)
+                context.user_data.broadcast = None
+                return ConversationHandler.END
+            return await callback(update, context)
+        return await coordinators_only(callback)(update, context)
+
+    return guarded
+
+
 async def begin(update: Update, context: BotContext) -> int:
-    """Start composing a broadcast."""
+    """Start composing a broadcast; a team leader who is no coordinator picks their team."""
+    if not context.viewer.is_coordinator:
+        led = await context.services.teams.messageable(context.viewer)
+        if not led:
+            await refuse(update, context)
+            return ConversationHandler.END
+        rows = [[(team.name(context.viewer.locale), f"{TEAM_ENTRY}{team.id}")] for team in led]
+        await send(update, context, context.t("team.pick_team"), markup=inline(rows))
+        return ConversationHandler.END
     context.user_data.broadcast = BroadcastForm()
     return await ask(update, context, Step.COMPOSE)
 
 
-@coordinators_only
+@broadcasters_only
 async def composed(update: Update, context: BotContext) -> int:
     """Take the text, or the photo and its caption, of the broadcast."""
     form = form_of(context)
@@ -252,7 +319,7 @@ async def composed(update: Update, context: BotContext) -> int:
     except InvalidInput as exc:
         return await ask(update, context, Step.COMPOSE, note=context.t(exc.key, **exc.params))
     form.text, form.entities, form.photo = draft.text, draft.entities, draft.photo_file_id
-    if form.activity_id is not None:
+    if form.activity_id is not None or form.team_id is not None:
         return await ask(update, context, Step.CONFIRM)
     allowed = context.services.broadcasts.stations_of(context.viewer)
     if allowed is not None and len(allowed) == 1:
@@ -261,7 +328,7 @@ async def composed(update: Update, context: BotContext) -> int:
     return await ask(update, context, Step.STATION)
 
 
-@coordinators_only
+@broadcasters_only
 async def not_content(update: Update, context: BotContext) -> int:
     """A sticker, a file or anything that cannot be broadcast."""
     form = form_of(context)
@@ -270,7 +337,7 @@ async def not_content(update: Update, context: BotContext) -> int:
     return await ask(update, context, step, note=context.t(key))
 
 
-@coordinators_only
+@broadcasters_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the dialog; those of other questions are stale."""
     form = form_of(context)
@@ -389,7 +456,9 @@ async def stop_running(update: Update, context: BotContext) -> None:
     """Cancel a running broadcast from its progress message."""
     broadcast_id = int_arg(update, 2)
     services = context.services
-    if not services.broadcasts.may_broadcast(context.viewer):
+    # A team's leader may stop the message they sent their team (the service checks the author).
+    leads = any(leader for _, leader in await services.teams.of(context.viewer))
+    if not (services.broadcasts.may_broadcast(context.viewer) or leads):
         await refuse(update, context)
         return
     try:
@@ -422,10 +491,12 @@ def setup(application: Application) -> None:
             entry_points=[
                 CommandHandler("broadcast", begin, filters=private),
                 CallbackQueryHandler(begin_for_activity, pattern=rf"^{PREFIX}:act:\d+$"),
+                CallbackQueryHandler(begin_for_team, pattern=rf"^{TEAM_ENTRY}\d+$"),
             ],
             states={
                 step: [
                     CallbackQueryHandler(pressed, pattern=rf"^{PREFIX}:\d+:"),
+                    CallbackQueryHandler(begin_for_team, pattern=rf"^{TEAM_ENTRY}\d+$"),
                     MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO, composed),
                     MessageHandler(~filters.COMMAND, not_content),
                 ]

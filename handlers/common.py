@@ -20,6 +20,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
+from bot.render import plain
 from handlers.context import BotContext
 from storage.presses import Press
 
@@ -144,6 +145,11 @@ def coordinators_only(callback: Callback) -> Callback:
         return await callback(update, context)
 
     return guarded
+
+
+def label(context: BotContext, key: str, /, **params: object) -> str:
+    """A catalog text for a button: plain text, so a name with ``&`` or ``<`` is not escaped."""
+    return plain(context.services.translator, context.viewer.locale, key, **params)
 
 
 def person_name(context: BotContext, name: str | None) -> str:

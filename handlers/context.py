@@ -36,6 +36,8 @@ class ProfileForm:
     reply_keyboard: bool = False
     # A check-in code scanned before registering: the talent is checked in once registered.
     pending_checkin: str | None = None
+    # A team's invitation link opened before registering: the talent joins once registered.
+    pending_team: str | None = None
     # Stay dates read with a guess, shown back to the talent and stored only once confirmed.
     pending_stay: tuple[date, date] | None = None
 
@@ -55,7 +57,7 @@ class UserData:
 
     __slots__ = (
         "activity", "application", "attendance", "broadcast", "form", "report", "reward",
-        "station_form",
+        "station_form", "team",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -67,6 +69,7 @@ class UserData:
         self.reward: dict[str, Any] | None = None  # kept by handlers.catalog
         self.report: dict[str, Any] | None = None  # kept by handlers.reports
         self.application: int | None = None  # the request applied to, kept by handlers.requests
+        self.team: dict[str, Any] | None = None  # kept by handlers.teams
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

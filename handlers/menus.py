@@ -51,6 +51,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("requests", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
     MenuCommand("report", Audience.COORDINATOR),
+    MenuCommand("teams", Audience.COORDINATOR),
     MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
     MenuCommand("statement", Audience.PARTNER, also=Audience.ADMIN),
     MenuCommand("admin", Audience.ADMIN),

@@ -9,6 +9,7 @@ exist once.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -49,6 +50,7 @@ from bot.services.requests import REQUEST_KINDS
 from bot.timeparse import Reading
 from handlers.activities import activity_card, tell_promoted
 from handlers.common import (
+    Callback,
     already_done,
     answer,
     coordinators_only,
@@ -65,6 +67,7 @@ from handlers.dates import YES, ask_back, spelled
 from handlers.dialogs import leave_on_command
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
 from handlers.paging import page_arg, station_rows
+from handlers.teams import NEW_ACTIVITY
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone
 
@@ -236,8 +239,10 @@ async def ask(
     elif step == Step.PREVIEW:
         card = await activity_card(context, preview_activity(context))
         text = t("activity.preview", card=Html(card))
-        rows = [[(t("activity.publish"), once(data(step, "publish")))],
-                [(t("activity.save_draft"), once(data(step, "draft")))]]  # fmt: skip
+        rows = [[(t("activity.publish"), once(data(step, "publish")))]]
+        if context.viewer.is_coordinator:
+            # A team's leader has no /manage to come back to a draft from: publish or cancel.
+            rows.append([(t("activity.save_draft"), once(data(step, "draft")))])
     else:
         key = {
             Step.TITLE: "activity.ask_title",
@@ -302,6 +307,42 @@ async def begin_as(update: Update, context: BotContext, *, request: bool) -> int
     return await ask(update, context, Step.STATION)
 
 
+def writers_only(callback: Callback) -> Callback:
+    """Like ``coordinators_only``, but a team's leader writing an activity for their team passes
+    too; the service checks the team again when the activity is saved and published."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> Any:
+        form = context.user_data.activity
+        team_id = form.draft.team_id if isinstance(form, ActivityForm) else None
+        if team_id is not None and not context.viewer.is_coordinator:
+            try:
+                await context.services.teams.run_or_led(context.viewer, team_id)
+            except NotAllowed:
+                await refuse(update, context)
+                context.user_data.activity = None
+                return ConversationHandler.END
+            return await callback(update, context)
+        return await coordinators_only(callback)(update, context)
+
+    return guarded
+
+
+async def begin_for_team(update: Update, context: BotContext) -> int:
+    """Start writing an activity open to one team only (from the team's page): those who run
+    the team and its leaders may."""
+    try:
+        team = await context.services.teams.run_or_led(context.viewer, int_arg(update, 2) or 0)
+    except NotAllowed:
+        await refuse(update, context)
+        return ConversationHandler.END
+    await answer(update)
+    form = context.user_data.activity = ActivityForm()
+    form.draft.station_id, form.draft.city_wide = team.station_id, team.station_id is None
+    form.draft.team_id, form.station_fixed = team.id, True
+    return await ask(update, context, Step.KIND)
+
+
 @coordinators_only
 async def begin_edit(update: Update, context: BotContext) -> int:
     """Ask the one question of the field to change (from /manage)."""
@@ -340,7 +381,7 @@ async def begin_edit(update: Update, context: BotContext) -> int:
 # -- answers --------------------------------------------------------------------------------------
 
 
-@coordinators_only
+@writers_only
 async def on_text(update: Update, context: BotContext) -> int:
     """A typed answer, checked by the rules of the open question."""
     form = form_of(context)
@@ -408,7 +449,7 @@ async def took_start(update: Update, context: BotContext, moment: datetime) -> i
     return await ask(update, context, Step.END)
 
 
-@coordinators_only
+@writers_only
 async def on_other(update: Update, context: BotContext) -> int:
     """A sticker, a photo, another command: say what the question wants."""
     form = form_of(context)
@@ -421,7 +462,7 @@ async def on_other(update: Update, context: BotContext) -> int:
     return await ask(update, context, step, note=context.t(key))
 
 
-@coordinators_only
+@writers_only
 async def pressed(update: Update, context: BotContext) -> int:
     """A button of the open question; any other is stale."""
     form = form_of(context)
@@ -590,6 +631,7 @@ def setup(application: Application) -> None:
             entry_points=[
                 CommandHandler("new_activity", begin, filters=private),
                 CommandHandler("new_request", begin_request, filters=private),
+                CallbackQueryHandler(begin_for_team, pattern=rf"^{NEW_ACTIVITY}\d+$"),
                 CallbackQueryHandler(begin_edit, pattern=rf"^{MANAGE}:edit:\d+:\w+$"),
             ],
             states={

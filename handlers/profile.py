@@ -21,6 +21,7 @@ from bot.services.profile import (
 )
 from handlers.common import inline, say, send
 from handlers.context import BotContext, ProfileForm
+from handlers.teams import profile_part as teams_part
 
 EDIT_PREFIX = "prof:edit:"
 # Profile fields a talent can change alone, in the order the profile page lists them.
@@ -76,7 +77,10 @@ async def show_profile(update: Update, context: BotContext) -> None:
         (context.t(f"profile.edit_{field}"), f"{EDIT_PREFIX}{field}") for field in PROFILE_FIELDS
     ]
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
-    await send(update, context, text, markup=inline(rows))
+    teams_text, team_rows = await teams_part(context)
+    if teams_text:
+        text = f"{text}\n\n{teams_text}"
+    await send(update, context, text, markup=inline(rows + team_rows))
 
 
 def form_from_talent(context: BotContext) -> ProfileForm:

@@ -41,6 +41,7 @@ from bot.services.profile import (
     parse_stay,
     parse_title,
 )
+from bot.services.teams import parse_token as parse_team_token
 from bot.settings import SUPPORTED_LOCALES
 from handlers.checkin import scan, tell_checkin
 from handlers.common import Markup, answer, edit_or_send, inline, int_arg, say, send
@@ -67,6 +68,7 @@ from handlers.profile import (
     show_profile,
     sorted_fields,
 )
+from handlers.teams import join as join_team
 
 PREFIX = "reg"
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,60}")
@@ -244,10 +246,14 @@ async def start(update: Update, context: BotContext) -> int:
     checkin = payload.removeprefix(CHECKIN_PREFIX) if payload.startswith(CHECKIN_PREFIX) else None
     if checkin is not None and not TOKEN_SHAPE.fullmatch(checkin):
         checkin = None  # not a code we could have made: a plain bad link
-    bad_link = bool(context.args) and checkin is None
+    team = parse_team_token(payload)
+    bad_link = bool(context.args) and checkin is None and team is None
     if viewer.registered:
         if checkin is not None:
             await scan(update, context, checkin)
+            return ConversationHandler.END
+        if team is not None:
+            await join_team(update, context, team)
             return ConversationHandler.END
         if bad_link:
             await say(update, context, "start.bad_link")
@@ -259,6 +265,11 @@ async def start(update: Update, context: BotContext) -> int:
         if refusal is not None:
             await tell_checkin(update, context, refusal)
             return ConversationHandler.END
+    elif team is not None:
+        # Like a check-in code: a link that opens no team is said so before registering.
+        if await context.services.teams.teams.by_token(team) is None:
+            await say(update, context, "team.bad_link")
+            return ConversationHandler.END
     elif is_staff(viewer) and not paused(context):
         # Staff have their own home; registering as a talent is a button there, not a must.
         if bad_link:
@@ -266,7 +277,7 @@ async def start(update: Update, context: BotContext) -> int:
         await home(update, context)
         return ConversationHandler.END
     note = context.t("start.bad_link") if bad_link else None
-    return await register(update, context, checkin=checkin, note=note)
+    return await register(update, context, checkin=checkin, note=note, team=team)
 
 
 async def register_button(update: Update, context: BotContext) -> int:
@@ -285,18 +296,28 @@ def paused(context: BotContext) -> ProfileForm | None:
 
 
 async def register(
-    update: Update, context: BotContext, *, checkin: str | None, note: str | None
+    update: Update,
+    context: BotContext,
+    *,
+    checkin: str | None,
+    note: str | None,
+    team: str | None = None,
 ) -> int:
-    """Resume a paused registration where it was left, or begin one."""
+    """Resume a paused registration where it was left, or begin one (``team``: the token of a
+    team's link, joined once registered)."""
     viewer = context.viewer
     form = paused(context)
     if checkin is not None:
         note = context.t("checkin.register_first")
+    elif team is not None:
+        note = context.t("team.register_first")
     if form is not None:
         if checkin is not None:
             form.pending_checkin = checkin
+        if team is not None:
+            form.pending_team = team
         return await ask(update, context, Step(form.step), note=note or context.t("reg.resumed"))
-    form = context.user_data.form = ProfileForm(pending_checkin=checkin)
+    form = context.user_data.form = ProfileForm(pending_checkin=checkin, pending_team=team)
     if not viewer.language_known:
         form.asked_language = True
         return await ask(update, context, Step.LANGUAGE, note=note)
@@ -495,6 +516,9 @@ async def confirm(update: Update, context: BotContext, step: Step, _: str | None
     else:
         await say(update, context, "reg.completed")
         await home(update, context)
+    if form.pending_team is not None:
+        # Opened a team's link before registering: in the team now, without opening it again.
+        await join_team(update, context, form.pending_team)
     await refresh_user_menu(context.bot, context.services.translator, context.viewer)
     return ConversationHandler.END
 

@@ -12,7 +12,7 @@ from storage.presses import Press, spend
 
 EDITABLE_COLUMNS = frozenset(
     {"kind", "title", "description", "place", "starts_at", "ends_at", "capacity", "points",
-     "expertise", "station_id", "request"}
+     "expertise", "station_id", "request", "team_id"}
 )  # fmt: skip
 _WITH_COUNTS = (
     "SELECT a.*,"
@@ -30,6 +30,7 @@ class SignupOutcome(StrEnum):
     ALREADY_WAITING = "already_waiting"
     STARTED = "started"
     CLOSED = "closed"  # a draft, cancelled or finished activity
+    TEAM_ONLY = "team_only"  # open to one team's members, and the talent is not one
     UNKNOWN = "unknown"
 
 
@@ -145,14 +146,17 @@ class ActivityRepository:
         offset: int,
         limit: int,
         every_station: bool = False,
+        talent_id: int | None = None,
     ) -> tuple[list[Activity], int]:
-        """Published activities not started yet, of one station (or all of them), city-wide, and
-        open requests."""
+        """Published activities not started yet, of one station (or all of them), city-wide, open
+        requests, and those open to one team only of the teams ``talent_id`` is in."""
         where = (
             " WHERE a.status = 'published' AND a.starts_at > :now"
             # An open request asks the whole city, like its announcement.
+            " AND (a.team_id IS NULL"
             " AND (:every OR a.station_id IS NULL OR a.station_id = :station"
             " OR a.request = 'open')"
+            " OR a.team_id IN (SELECT m.team_id FROM team_members m WHERE m.talent_id = :talent))"
             " AND (:kind IS NULL OR a.kind = :kind)"
         )
         params = {
@@ -160,6 +164,7 @@ class ActivityRepository:
             "station": station_id,
             "every": every_station,
             "kind": kind,
+            "talent": talent_id,
         }
         total = await self.db.fetch_value(f"SELECT count(*) FROM activities a{where}", params)
         rows = await self.db.fetch_all(
@@ -221,11 +226,17 @@ class ActivityRepository:
         """Take a place, or (when asked) a place on the waitlist, in one transaction."""
         async with self.db.transaction() as tx:
             activity = await tx.fetch_one(
-                "SELECT status, starts_at, capacity, request FROM activities WHERE id = ?",
+                "SELECT status, starts_at, capacity, request, team_id FROM activities"
+                " WHERE id = ?",
                 (activity_id,),
             )
             if activity is None:
                 return SignupOutcome.UNKNOWN
+            if activity["team_id"] is not None and not await tx.fetch_one(
+                "SELECT 1 FROM team_members WHERE team_id = ? AND talent_id = ?",
+                (activity["team_id"], talent_id),
+            ):
+                return SignupOutcome.TEAM_ONLY
             # A request's places are given by its coordinators (storage/requests.py), not taken.
             if activity["status"] != "published" or activity["request"] is not None:
                 return SignupOutcome.CLOSED

@@ -105,6 +105,7 @@ class Audience(Row):
     present_on: date | None = None  # only talents whose stay covers this date
     language: str | None = None  # only talents who read this language
     activity_id: int | None = None  # only talents signed up (or waiting) for this activity
+    team_id: int | None = None  # only members of this team
 
 
 class Broadcast(Row):
@@ -198,6 +199,7 @@ class Activity(Row):
     published_at: datetime | None = None
     cancelled_at: datetime | None = None
     request: str | None = None  # None: an ordinary activity; "open" or "closed": a request
+    team_id: int | None = None  # set: open to this team's members only
     going: int = 0
     waiting: int = 0
 
@@ -314,3 +316,34 @@ class Voucher(Row):
     def reward_names(self) -> dict[str, str]:
         """The reward's name in each language, as a notice stores it."""
         return {"zh": self.reward_zh or "", "en": self.reward_en or ""}
+
+
+class TeamKind(StrEnum):
+    VOLUNTEER = "volunteer"
+    TEACHING = "teaching"
+    PARTY = "party"  # a party branch: who belongs to it is shown to its leaders and admins only
+    EXPERTS = "experts"
+    OTHER = "other"
+
+
+class Team(Row):
+    id: int
+    name_zh: str
+    name_en: str
+    kind: TeamKind
+    station_id: int | None = None  # None: city-wide
+    invite_token: str
+    created_by: int
+    created_at: datetime
+
+    def name(self, locale: str) -> str:
+        """The team's name in ``locale``."""
+        return self.name_zh if locale == "zh" else self.name_en
+
+
+class TeamMember(Row):
+    team_id: int
+    talent_id: int
+    name: str | None = None
+    leader: bool = False
+    joined_at: datetime

@@ -112,6 +112,11 @@ def audience_sql(audience: Audience) -> tuple[str, dict[str, Any]]:
             " AND s.activity_id = :activity AND s.status IN ('going', 'waitlist'))"
         )
         params["activity"] = audience.activity_id
+    if audience.team_id is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM team_members m WHERE m.talent_id = t.id AND m.team_id = :team)"
+        )
+        params["team"] = audience.team_id
     return "SELECT t.id, t.telegram_id FROM talents t WHERE " + " AND ".join(clauses), params
 
 

@@ -86,6 +86,13 @@ class PrivacyRepository:
                 "SELECT station_id, role, used_at FROM invitations WHERE used_by = ? ORDER BY id",
                 talent_id,
             ),
+            "teams": await _rows(
+                every,
+                "SELECT m.team_id, t.name_zh, t.name_en, t.kind, t.station_id, m.leader,"
+                " m.joined_at FROM team_members m JOIN teams t ON t.id = m.team_id"
+                " WHERE m.talent_id = ? ORDER BY m.team_id",
+                talent_id,
+            ),
             "signups": await _rows(
                 every,
                 "SELECT s.activity_id, a.title AS activity, a.starts_at, s.status, s.position,"
@@ -179,6 +186,7 @@ class PrivacyRepository:
             await tx.execute("DELETE FROM reminders WHERE talent_id = ?", (talent_id,))
             await tx.execute("DELETE FROM deliveries WHERE talent_id = ?", (talent_id,))
             roles = await revoke_in(tx, talent_id=talent_id, by=None, now=now)
+            await tx.execute("DELETE FROM team_members WHERE talent_id = ?", (talent_id,))
             await tx.execute("DELETE FROM talent_expertise WHERE talent_id = ?", (talent_id,))
             await tx.execute("DELETE FROM notification_optouts WHERE talent_id = ?", (talent_id,))
             # The Telegram first name kept for staff without a profile goes with the link.

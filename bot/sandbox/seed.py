@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services import Services
 from bot.services.activities import ActivityDraft
-from storage.models import RoleName, StationKind
+from storage.models import RoleName, StationKind, TeamKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,15 @@ async def seed(services: Services, clock: Clock) -> bool:
     talent = await services.talents.by_telegram_id(PERSONAS[1].id)
     assert talent is not None
     await services.points.adjust(admin, talent.id, 120, "欢迎积分 Welcome points")
+    # A team with the talent in it and the coordinator (who is a talent too) as its leader.
+    team = await services.teams.create(
+        admin, name_zh="社区志愿服务队", name_en="Community volunteer team",
+        kind=TeamKind.VOLUNTEER, station_id=hub.id,
+    )  # fmt: skip
+    leader = await services.talents.by_telegram_id(PERSONAS[2].id)
+    assert leader is not None
+    await services.teams.add(admin, team.id, talent.id, leader=False)
+    await services.teams.add(admin, team.id, leader.id, leader=True)
     local = now.astimezone(services.settings.tz)
 
     def at(days: int, hour: int, minute: int = 0) -> datetime:

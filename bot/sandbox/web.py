@@ -67,6 +67,8 @@ def read_qr_codes(image: bytes) -> tuple[str, ...]:
 def link_kind(payload: str) -> str:
     """The catalog key that says what a deep link is (check-in code, voucher, ...)."""
     prefix = payload.split("-", 1)[0]
+    if prefix == "team":
+        return "team.link_kind"
     return f"sandbox.link_{prefix if prefix in LINK_KINDS else 'other'}"
 
 

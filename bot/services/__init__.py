@@ -18,6 +18,7 @@ from bot.services.reports import ReportService
 from bot.services.requests import RequestService
 from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
+from bot.services.teams import TeamService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
 from storage.database import Database
@@ -31,6 +32,7 @@ from storage.rewards import RewardRepository
 from storage.roles import InvitationRepository, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
+from storage.teams import TeamRepository
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class Services:
     reports: ReportService
     certificates: CertificateService
     requests: RequestService
+    teams: TeamService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -74,12 +77,14 @@ class Services:
         reminder_rows = ReminderRepository(db)
         reminders = ReminderService(reminders=reminder_rows, clock=clock)
         activity_rows = ActivityRepository(db)
+        teams = TeamService(teams=TeamRepository(db), stations=stations, clock=clock)
         activities = ActivityService(
             activities=activity_rows,
             stations=stations,
             reminders=reminders,
             clock=clock,
             reminder_offsets=settings.reminders,
+            teams=teams,
         )
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
@@ -115,6 +120,7 @@ class Services:
                 stations=stations,
                 activities=activity_rows,
                 clock=clock,
+                teams=teams,
             ),
             reminders=reminders,
             preferences=PreferenceService(preferences=PreferenceRepository(db), clock=clock),
@@ -141,4 +147,5 @@ class Services:
             requests=RequestService(
                 requests=RequestRepository(db), activities=activities, clock=clock
             ),
+            teams=teams,
         )

@@ -15,6 +15,7 @@ from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE, clean_text
+from bot.services.teams import TeamService
 from bot.timeparse import Reading, parse_duration, read_clock, read_moment
 from storage.activities import ActivityRepository, LeaveOutcome, SignupOutcome
 from storage.models import Activity, ActivityStatus
@@ -48,6 +49,7 @@ class ActivityDraft:
     points: int = 0
     expertise: str | None = None
     request: str | None = None  # "open" for a request from an institution
+    team_id: int | None = None  # set: open to this team's members only
 
     def values(self) -> dict[str, Any]:
         """The columns of the activity."""
@@ -63,6 +65,7 @@ class ActivityDraft:
             "points": self.points,
             "expertise": self.expertise,
             "request": self.request,
+            "team_id": self.team_id,
         }
 
 
@@ -196,7 +199,9 @@ class ActivityService:
         reminders: ReminderService,
         clock: Clock,
         reminder_offsets: tuple[timedelta, ...],
+        teams: TeamService,
     ) -> None:
+        self.teams = teams
         self.activities = activities
         self.stations = stations
         self.reminders = reminders
@@ -248,7 +253,13 @@ class ActivityService:
     ) -> Activity:
         """Save a complete draft (not yet published)."""
         values = draft.values()
-        self.check_station(actor, values["station_id"])
+        if values["team_id"] is not None:
+            # Open to one team: one the actor runs or leads, and at the team's own station.
+            team = await self.teams.run_or_led(actor, values["team_id"])
+            if team.station_id != values["station_id"]:
+                raise NotAllowed
+        else:
+            self.check_station(actor, values["station_id"])
         if any(values[key] in (None, "") for key in ("kind", "title", "place", "starts_at")):
             raise InvalidInput("activity.incomplete")
         assert draft.starts_at and draft.ends_at
@@ -260,8 +271,17 @@ class ActivityService:
     async def publish(
         self, actor: Viewer, activity_id: int, *, press: Press | None = None
     ) -> tuple[Activity, int]:
-        """Publish a draft and announce it; returns it and how many talents are told."""
-        activity = await self.managed(actor, activity_id)
+        """Publish a draft and announce it; returns it and how many talents are told. A team's
+        leaders may publish the team's own activities."""
+        activity = await self.activities.get(activity_id)
+        if activity is None:
+            raise NotAllowed
+        if activity.team_id is not None:
+            await self.teams.run_or_led(actor, activity.team_id)
+            if not self.may_manage(actor, activity) and activity.created_by != actor.telegram_id:
+                raise NotAllowed  # a leader publishes what they wrote, not staff's drafts
+        else:
+            activity = await self.managed(actor, activity_id)
         if activity.starts_at <= self.clock.now():
             raise InvalidInput("activity.in_past")
         if not await self.activities.set_status(
@@ -342,6 +362,7 @@ class ActivityService:
             now=self.clock.now(),
             station_id=station,
             every_station=station is None,
+            talent_id=talent.talent.id if talent.talent else None,
             kind=kind,
             offset=max(0, page) * per_page,
             limit=per_page,
@@ -353,6 +374,17 @@ class ActivityService:
         if activity.status != ActivityStatus.DRAFT:
             return True
         return ActivityService.may_manage(viewer, activity)
+
+    async def closed_to_team(self, viewer: Viewer, activity: Activity) -> bool:
+        """Whether the activity is open to one team only and ``viewer`` is neither in it nor
+        one who manages the activity."""
+        if activity.team_id is None or self.may_manage(viewer, activity):
+            return False
+        talent = viewer.talent
+        return (
+            talent is None
+            or await self.teams.teams.membership(activity.team_id, talent.id) is None
+        )
 
     async def sign_up(self, talent_id: int, activity_id: int, *, waitlist: bool) -> SignupOutcome:
         """Take a place (or a waitlist place) and schedule the reminders."""

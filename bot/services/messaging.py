@@ -12,6 +12,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import TOPIC_NEWS, TOPIC_POINTS, TOPIC_SIGNED_UP, TOPICS
 from bot.services.people import Viewer
 from bot.services.profile import EXPERTISE
+from bot.services.teams import TeamService
 from storage.activities import ActivityRepository
 from storage.models import Audience, Broadcast, Progress
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
@@ -55,11 +56,13 @@ class BroadcastService:
         stations: StationRepository,
         activities: ActivityRepository,
         clock: Clock,
+        teams: TeamService,
     ) -> None:
         self.broadcasts = broadcasts
         self.stations = stations
         self.activities = activities
         self.clock = clock
+        self.teams = teams
         # Set by the outbox so that a new broadcast starts going out at once.
         self.on_queued: Callable[[], None] = lambda: None
 
@@ -122,10 +125,13 @@ class BroadcastService:
         self, actor: Viewer, audience: Audience, draft: Draft, *, press: Press | None = None
     ) -> Broadcast:
         """Queue the broadcast for every recipient; the outbox sends it."""
-        if not self.may_broadcast(actor):
-            raise NotAllowed
         # The audience is checked again: it may come from a form the user could have tampered.
-        if audience.activity_id is not None:
+        if audience.team_id is not None:
+            # A team's leaders may message it without being coordinators.
+            audience = await self.teams.audience(actor, audience.team_id, topic=TOPIC_NEWS)
+        elif not self.may_broadcast(actor):
+            raise NotAllowed
+        elif audience.activity_id is not None:
             audience = await self.signed_up_audience(actor, audience.activity_id)
         else:
             station = audience.station_ids[0] if audience.station_ids else None

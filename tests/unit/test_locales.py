@@ -66,7 +66,12 @@ def used_keys():
     found |= {f"admin.pick_station_{purpose}" for purpose in ("rename", "invite")}
     found |= {f"kind.{kind}" for kind in ACTIVITY_KINDS}
     found |= {f"activity.status_{status}" for status in ActivityStatus}
-    found |= {f"activity.outcome_{outcome}" for outcome in SignupOutcome if outcome != "unknown"}
+    # "team_only" is told with the teams' own text (team.activity_for_team).
+    found |= {
+        f"activity.outcome_{outcome}"
+        for outcome in SignupOutcome
+        if outcome not in ("unknown", "team_only")
+    }
     found |= {f"activity.field_{field}" for field in ACTIVITY_FIELDS}
     found |= {
         f"checkin.{outcome}"
