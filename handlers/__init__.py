@@ -9,6 +9,7 @@ from handlers import (
     admin,
     attendance,
     broadcast,
+    campaigns,
     catalog,
     certificates,
     checkin,
@@ -48,6 +49,7 @@ def setup(application: Application) -> None:
     roles.setup(application)
     broadcast.setup(application)
     new_activity.setup(application)
+    campaigns.setup(application)
     desk.setup_dialog(application)
     manage.setup(application)
     activities.setup(application)

@@ -54,7 +54,8 @@ class UserData:
     """What the bot keeps about a user between updates: only unfinished dialogs."""
 
     __slots__ = (
-        "activity", "attendance", "broadcast", "form", "report", "reward", "station_form",
+        "activity", "attendance", "broadcast", "campaign", "form", "report", "reward",
+        "station_form",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -65,6 +66,7 @@ class UserData:
         self.attendance: dict[str, Any] | None = None  # kept by handlers.attendance
         self.reward: dict[str, Any] | None = None  # kept by handlers.catalog
         self.report: dict[str, Any] | None = None  # kept by handlers.reports
+        self.campaign: Any = None  # handlers.campaigns.CampaignForm, kept by that module
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
+from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
@@ -19,6 +20,7 @@ from bot.services.rewards import RewardService
 from bot.services.search import TalentSearch
 from bot.settings import Settings
 from storage.activities import ActivityRepository
+from storage.campaigns import CampaignRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
@@ -58,6 +60,7 @@ class Services:
     privacy: PrivacyService
     reports: ReportService
     certificates: CertificateService
+    campaigns: CampaignService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -135,4 +138,7 @@ class Services:
             ),
             reports=reports,
             certificates=CertificateService(reports=reports, clock=clock),
+            campaigns=CampaignService(
+                campaigns=CampaignRepository(db), reminders=reminders, clock=clock, tz=settings.tz
+            ),
         )
