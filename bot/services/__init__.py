@@ -84,12 +84,14 @@ class Services:
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
         report_rows = ReportRepository(db)
+        campaign_rows = CampaignRepository(db)
         reports = ReportService(
             reports=report_rows,
             stations=stations,
             clock=clock,
             tz=settings.tz,
             season_start=settings.season_month_day,
+            campaigns=campaign_rows,
         )
         return cls(
             settings=settings,
@@ -139,6 +141,6 @@ class Services:
             reports=reports,
             certificates=CertificateService(reports=reports, clock=clock),
             campaigns=CampaignService(
-                campaigns=CampaignRepository(db), reminders=reminders, clock=clock, tz=settings.tz
+                campaigns=campaign_rows, reminders=reminders, clock=clock, tz=settings.tz
             ),
         )

@@ -308,3 +308,45 @@ async def test_admins_campaign_is_city_wide(harness, city):
     assert talent(harness, 501).last_text().startswith("🌾 Help farmers sell: Fresh chillies")
     await talent(harness, 501).send("/campaigns")
     assert talent(harness, 501).buttons() == ["Fresh chillies"]
+
+
+async def test_pledges_count_in_the_report(harness, city):
+    _, _, coordinator = city
+    await open_campaign(coordinator)
+    cid = await campaign_id(harness)
+    alice, bob = talent(harness, 601), talent(harness, 602, "zh")
+    await view(harness, alice, cid)
+    await pledge(alice, "50")
+    await pledge(alice, "30", way="🤝 I will sell to others")
+    await view(harness, bob, cid)
+    await pledge(bob, "20", way="🛒 我要买")
+    admin = harness.admin()
+    await open_campaign(admin, goal="500")  # city-wide, nothing pledged yet
+    await admin.send("/report")
+    await admin.tap("🏙 All stations")
+    await admin.tap("This month")
+    summary = admin.texts()[-3]
+    assert summary.endswith(
+        "\n\n🌾 Produce campaigns\n"
+        "Fresh chillies (Village station): 100 / 20,000 jin pledged by 2\n"
+        "Fresh chillies (City-wide): 0 / 500 jin pledged by 0\n"
+        "Village station in all: 100 jin\n"
+        "City-wide in all: 0 jin"
+    )
+    document = admin.messages()[-1]
+    book = openpyxl.load_workbook(
+        io.BytesIO(harness.api.file_bytes(document["document"]["file_id"]))
+    )
+    rows = list(book["Produce campaigns"].iter_rows(values_only=True))
+    assert rows == [
+        ("Station", "Produce", "Unit", "Goal", "Pledged", "People who pledged"),
+        ("Village station", "Fresh chillies", "jin", 20000, 100, 2),
+        ("City-wide", "Fresh chillies", "jin", 500, 0, 0),
+    ]
+    # The station's coordinator sees their own campaign only.
+    await coordinator.send("/report")
+    await coordinator.tap("This month")
+    assert coordinator.texts()[-3].endswith(
+        "Fresh chillies (Village station): 100 / 20,000 jin pledged by 2\n"
+        "Village station in all: 100 jin"
+    )
