@@ -134,7 +134,7 @@ def summary(context: BotContext) -> str:
         product=form.product,
         unit=context.t(f"campaign.unit_{form.unit}"),
         goal=fmt_number(form.goal, locale),
-        price=fmt_number(price_of(form.price_minor or 0), locale),
+        price=f"{price_of(form.price_minor or 0):,.2f}",
         pickup=form.pickup,
         contact=form.contact,
         closes=fmt_datetime(form.closes_at, locale, context.services.settings.tz, style="short"),

@@ -84,7 +84,7 @@ async def test_coordinator_opens_and_the_station_hears(harness, city):
     assert coordinator.last_text().startswith("That time has already passed")
     await coordinator.send("tomorrow 20:00")
     assert coordinator.last_text() == (
-        "Ready to open\nProduce: Fresh chillies\nGoal: 20,000 jin\nPrice: ¥6.5 per jin\n"
+        "Ready to open\nProduce: Fresh chillies\nGoal: 20,000 jin\nPrice: ¥6.50 per jin\n"
         "Collect: Village office gate, 5 Dec 9:00-11:00\nSeller: Mr Wang 138 0000 0000\n"
         "Closes: 11/27/26, 8:00\u202fPM\n\nThe station's talents will be told."
     )
@@ -98,7 +98,7 @@ async def test_coordinator_opens_and_the_station_hears(harness, city):
         "jin",
     )
     assert "The campaign is open. The announcement is going to 2 talents." in coordinator.texts()
-    assert coordinator.last_text().startswith("🌾 Fresh chillies · ¥6.5 per jin")
+    assert coordinator.last_text().startswith("🌾 Fresh chillies · ¥6.50 per jin")
     assert "0 / 20,000 jin\n░░░░░░░░░░ 0%" in coordinator.last_text()
     assert "🔒 Close now" in coordinator.inline_buttons()
     await harness.outbox.drain()
@@ -161,7 +161,7 @@ async def test_pledge_change_withdraw_and_one_message_edited_in_place(harness, c
         m for m in coordinator.messages() if m.get("text", "").startswith("🌾 Fresh chillies")
     ]
     assert "12,300 / 20,000 jin\n▓▓▓▓▓▓░░░░ 61%" in coordinator_card["text"]
-    assert "1 people pledged" in coordinator_card["text"]
+    assert "People pledging: 1" in coordinator_card["text"]
 
 
 @pytest.mark.parametrize(
@@ -228,7 +228,8 @@ async def test_closing_by_the_job_sends_the_list_and_tells_pledgers(harness, cit
     assert row["closed_by"] is None
     document = [m for m in coordinator.messages() if "document" in m][-1]
     assert document["caption"] == (
-        "Fresh chillies: 70 / 20,000 jin pledged by 2 people. The list to fulfil is attached."
+        "Fresh chillies: 70 / 20,000 jin pledged; people pledging: 2. "
+        "The list to fulfil is attached."
     )
     sheet = openpyxl.load_workbook(
         io.BytesIO(harness.api.file_bytes(document["document"]["file_id"]))
