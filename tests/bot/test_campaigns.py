@@ -261,14 +261,16 @@ async def test_coordinator_closes_by_hand_once(harness, city):
     await coordinator.tap("🔒 Close now")
     await coordinator.double_tap("Yes, close now")
     assert len([m for m in coordinator.messages() if "document" in m]) == 1
-    assert "This was done already." in " ".join(coordinator.alerts()) or coordinator.alerts()
+    assert coordinator.alerts()[-1] == "Already done. Pressing again changes nothing."
+    row = await harness.services.db.fetch_one("SELECT closed_by FROM campaigns")
+    assert row["closed_by"] == coordinator.id
     await harness.outbox.send_due_reminders()
     assert alice.last_text().startswith("🌾 Pledges for Fresh chillies are closed.")
     assert len([t for t in alice.texts() if "are closed" in t]) == 1
     await refresh(harness)
-    assert "Pledges are closed. Thank you!" in alice.messages()[1]["text"] or any(
-        "Pledges are closed" in m.get("text", "") for m in alice.messages()
-    )
+    [card] = [m for m in alice.messages() if m.get("text", "").startswith("🌾 Fresh chillies")]
+    assert card["text"].endswith("You will buy: 50 jin\n\nPledges are closed. Thank you!")
+    assert not card.get("reply_markup", {}).get("inline_keyboard")
 
 
 async def test_others_may_not_manage_and_forged_presses_change_nothing(harness, city):
