@@ -140,9 +140,14 @@ class CampaignRepository:
 
     async def due(self, *, now: datetime) -> list[Campaign]:
         """Open campaigns whose closing time has come."""
-        rows = await self.db.fetch_all(
-            "SELECT * FROM campaigns WHERE status = 'open' AND closes_at <= ?", (utc_text(now),)
-        )
+        # This and ``stale_views`` run every few seconds from a job: they read through the
+        # writer, so that a poll never holds the shared reader's snapshot open while a handler
+        # writes a row and reads it back there.
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT * FROM campaigns WHERE status = 'open' AND closes_at <= ?",
+                (utc_text(now),),
+            )
         return [Campaign.model_validate(dict(row)) for row in rows]
 
     async def close(
@@ -269,11 +274,12 @@ class CampaignRepository:
 
     async def stale_views(self, *, edited_before: datetime, limit: int = 200) -> list[View]:
         """Progress messages out of date and not edited in the last few seconds."""
-        rows = await self.db.fetch_all(
-            "SELECT campaign_id, telegram_id, message_id, locale FROM campaign_views"
-            " WHERE dirty = 1 AND edited_at <= ? ORDER BY edited_at LIMIT ?",
-            (utc_text(edited_before), limit),
-        )
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT campaign_id, telegram_id, message_id, locale FROM campaign_views"
+                " WHERE dirty = 1 AND edited_at <= ? ORDER BY edited_at LIMIT ?",
+                (utc_text(edited_before), limit),
+            )
         return [View.model_validate(dict(row)) for row in rows]
 
     async def shown(self, view: View, *, now: datetime) -> None:
