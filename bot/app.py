@@ -19,7 +19,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 import handlers
-from bot import upkeep
+from bot import campaign_view, upkeep
 from bot.clock import Clock, SystemClock
 from bot.monthly import SEND_AT, MonthlyReports
 from bot.notices import Notices
@@ -47,6 +47,10 @@ ALLOWED_UPDATES = [
 
 VOUCHER_EXPIRY_JOB = "voucher-expiry"
 VOUCHER_EXPIRY_INTERVAL = timedelta(hours=1)
+# Closes produce campaigns whose time came and edits progress messages that are out of date
+# (each person's at most every few seconds, however often this runs).
+CAMPAIGN_JOB = "campaigns"
+CAMPAIGN_INTERVAL = timedelta(seconds=2)
 
 
 def build_application(
@@ -121,6 +125,7 @@ async def _post_init(application: Application) -> None:
             VOUCHER_EXPIRY_INTERVAL,
             name=VOUCHER_EXPIRY_JOB,
         )
+        at_start_and_every(application.job_queue, _campaigns, CAMPAIGN_INTERVAL, name=CAMPAIGN_JOB)
         application.bot_data["monthly"] = MonthlyReports(application.bot, services)
         # Every day at 09:00: on the 1st that sends last month's reports; on other days it
         # retries one that failed. At start: whatever fell due while the bot was down.
@@ -156,6 +161,11 @@ def at_start_and_every(
 async def _send_reminders(context: CallbackContext) -> None:
     outbox: Outbox = context.application.bot_data["outbox"]
     await outbox.send_due_reminders()
+
+
+async def _campaigns(context: CallbackContext) -> None:
+    outbox: Outbox = context.application.bot_data["outbox"]
+    await campaign_view.tick(context.bot, context.application.bot_data["services"], outbox.wake)
 
 
 async def _monthly_reports(context: CallbackContext) -> None:

@@ -9,6 +9,7 @@ from handlers import (
     admin,
     attendance,
     broadcast,
+    campaigns,
     catalog,
     certificates,
     checkin,
@@ -52,6 +53,7 @@ def setup(application: Application) -> None:
     broadcast.setup(application)
     new_activity.setup(application)
     requests.setup(application)
+    campaigns.setup(application)
     desk.setup_dialog(application)
     manage.setup(application)
     activities.setup(application)

@@ -56,8 +56,8 @@ class UserData:
     """What the bot keeps about a user between updates: only unfinished dialogs."""
 
     __slots__ = (
-        "activity", "application", "attendance", "broadcast", "form", "report", "reward",
-        "station_form", "team",
+        "activity", "application", "attendance", "broadcast", "campaign", "form", "report",
+        "reward", "station_form", "team",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -70,6 +70,7 @@ class UserData:
         self.report: dict[str, Any] | None = None  # kept by handlers.reports
         self.application: int | None = None  # the request applied to, kept by handlers.requests
         self.team: dict[str, Any] | None = None  # kept by handlers.teams
+        self.campaign: Any = None  # handlers.campaigns.CampaignForm, kept by that module
 
 
 class BotContext(CallbackContext[ExtBot, UserData, dict, dict]):

@@ -28,6 +28,11 @@ class MenuCommand:
     name: str
     audience: Audience
     also: Audience | None = None  # a second role that may use it
+    key: str | None = None  # the description's catalog key, when not ``cmd.<name>``
+
+    @property
+    def description_key(self) -> str:
+        return self.key or f"cmd.{self.name}"
 
 
 # One list for the menus and for /help; a feature adds its commands here when it lands.
@@ -43,6 +48,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("language", Audience.EVERYONE),
     MenuCommand("mydata", Audience.EVERYONE),
     MenuCommand("deleteme", Audience.EVERYONE),
+    MenuCommand("campaigns", Audience.EVERYONE, key="campaign.cmd_campaigns"),
     MenuCommand("help", Audience.EVERYONE),
     MenuCommand("cancel", Audience.EVERYONE),
     MenuCommand("new_activity", Audience.COORDINATOR),
@@ -50,6 +56,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("manage", Audience.COORDINATOR),
     MenuCommand("requests", Audience.COORDINATOR),
     MenuCommand("broadcast", Audience.COORDINATOR),
+    MenuCommand("new_campaign", Audience.COORDINATOR, key="campaign.cmd_new_campaign"),
     MenuCommand("report", Audience.COORDINATOR),
     MenuCommand("teams", Audience.COORDINATOR),
     MenuCommand("verify", Audience.PARTNER, also=Audience.COORDINATOR),
@@ -76,14 +83,14 @@ def bot_commands(
     translator: Translator, locale: str, commands: list[MenuCommand]
 ) -> list[BotCommand]:
     """The menu entries with their descriptions in ``locale``."""
-    return [BotCommand(c.name, translator(locale, f"cmd.{c.name}")) for c in commands]
+    return [BotCommand(c.name, translator(locale, c.description_key)) for c in commands]
 
 
 def help_text(translator: Translator, viewer: Viewer) -> str:
     """The /help text: every command this user may use, with what it does."""
     lines = [translator(viewer.locale, "help.title")]
     for command in commands_for(viewer):
-        description = translator(viewer.locale, f"cmd.{command.name}")
+        description = translator(viewer.locale, command.description_key)
         lines.append(f"/{command.name} — {description}")
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.services.errors import InvalidInput
-from bot.services.kinds import ANNOUNCE_PREFIX
+from bot.services.kinds import ANNOUNCE_PREFIX, TOPIC_CAMPAIGNS
 from handlers.common import answer, edit_or_send, inline, say, send
 from handlers.context import BotContext
 
@@ -18,6 +18,8 @@ def topic_label(context: BotContext, topic: str) -> str:
     if topic.startswith(ANNOUNCE_PREFIX):
         kind = topic.removeprefix(ANNOUNCE_PREFIX)
         return context.t("settings.announce", kind=context.t(f"kind.{kind}"))
+    if topic == TOPIC_CAMPAIGNS:
+        return context.t("campaign.settings_topic")
     return context.t(f"settings.topic_{topic}")
 
 

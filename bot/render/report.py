@@ -18,6 +18,8 @@ from babel.numbers import format_currency
 
 from bot.i18n import Html, Translator, fmt_date, fmt_number
 from bot.render import plain
+from bot.render.campaign_report import add_sheet as add_campaign_sheet
+from bot.render.campaign_report import summary_lines
 from bot.render.chart import ChartText, Series, render_chart
 from bot.render.sheet import ReportWorkbook
 from bot.services.reports import Figures, Period, PeriodKind, Report, ReportService, kinds_held
@@ -216,8 +218,11 @@ async def compose(translator: Translator, locale: str, report: Report) -> Compos
         scope=scope_name(translator, locale, report),
         period=period_label(translator, locale, report.period),
     )
+    text = "\n".join(
+        [summary_text(translator, locale, report), *summary_lines(translator, locale, report)]
+    )
     return Composed(
-        text=summary_text(translator, locale, report),
+        text=text,
         caption=caption,
         chart=await asyncio.to_thread(chart_png, translator, locale, report),
         chart_name=file_name(translator, locale, report, "png"),
@@ -233,5 +238,6 @@ async def spreadsheet(
     # thread, so that the bot goes on answering others while the spreadsheet grows.
     async for page in service.talent_lines(report):
         await asyncio.to_thread(workbook.add_talents, page)
+    add_campaign_sheet(workbook, partial(plain, translator, locale), locale)
     data = await asyncio.to_thread(workbook.finish)
     return Sheet(data, file_name(translator, locale, report, "xlsx"))

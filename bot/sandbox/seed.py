@@ -1,5 +1,5 @@
 """The demo data of the sandbox: stations, activities (one happening now), an open request
-from the hospital, rewards, personas.
+from the hospital, a team, one open produce campaign, rewards, personas.
 
 Every date is relative to the clock at seeding, and the sandbox seeds a new database at every
 start, so "happening now" is always now.
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services import Services
 from bot.services.activities import ActivityDraft
+from bot.services.campaigns import Draft as CampaignDraft
 from storage.models import RoleName, StationKind, TeamKind
 
 
@@ -148,7 +149,24 @@ async def seed(services: Services, clock: Clock) -> bool:
                 "stock": stock, "per_talent_limit": 2, "valid_days": 30,
             },
         )  # fmt: skip
+    await seed_campaign(services, hub.id, at(7, 20))
     return True
+
+
+async def seed_campaign(services: Services, station_id: int, closes_at: datetime) -> None:
+    """One open produce campaign of the hub, opened by its coordinator, with a first pledge."""
+    coordinator = await services.people.viewer(PERSONAS[2].id, "zh")
+    campaign = await services.campaigns.open(
+        coordinator,
+        CampaignDraft(
+            station_id=station_id, product="南山村新鲜辣椒", unit="jin", goal=20_000,
+            price_minor=650, pickup="乡村振兴站门口，每天上午9点到11点",
+            contact="王师傅 138 0000 0000", closes_at=closes_at,
+        ),
+        press=None,
+    )  # fmt: skip
+    talent = await services.people.viewer(PERSONAS[1].id, "zh")
+    await services.campaigns.pledge(talent, campaign.id, "buy", "30")
 
 
 async def speak(services: Services, language: str) -> None:

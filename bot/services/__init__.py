@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
+from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.messaging import BroadcastService, PreferenceService, ReminderService
 from bot.services.people import PeopleService
@@ -21,6 +22,7 @@ from bot.services.search import TalentSearch
 from bot.services.teams import TeamService
 from bot.settings import Settings
 from storage.activities import ActivityRepository
+from storage.campaigns import CampaignRepository
 from storage.database import Database
 from storage.outbox import BroadcastRepository, PreferenceRepository, ReminderRepository
 from storage.points import PointsRepository
@@ -64,6 +66,7 @@ class Services:
     certificates: CertificateService
     requests: RequestService
     teams: TeamService
+    campaigns: CampaignService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -89,12 +92,14 @@ class Services:
         points = PointsRepository(db)
         search = TalentSearch(talents=talents, activities=activities, clock=clock)
         report_rows = ReportRepository(db)
+        campaign_rows = CampaignRepository(db)
         reports = ReportService(
             reports=report_rows,
             stations=stations,
             clock=clock,
             tz=settings.tz,
             season_start=settings.season_month_day,
+            campaigns=campaign_rows,
         )
         return cls(
             settings=settings,
@@ -148,4 +153,7 @@ class Services:
                 requests=RequestRepository(db), activities=activities, clock=clock
             ),
             teams=teams,
+            campaigns=CampaignService(
+                campaigns=campaign_rows, reminders=reminders, clock=clock, tz=settings.tz
+            ),
         )

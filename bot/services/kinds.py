@@ -11,6 +11,7 @@ ACTIVITY_KINDS = (
 TOPIC_NEWS = "news"  # broadcasts from coordinators and the talent office
 TOPIC_REMINDERS = "reminders"
 TOPIC_POINTS = "points"  # a talent's points or service hours changed (by staff, or a refund)
+TOPIC_CAMPAIGNS = "campaigns"  # produce campaigns (爱心助农) opened by stations and the office
 # Messages about an activity someone signed up for; they cannot be switched off in /settings.
 TOPIC_SIGNED_UP = "signed-up"
 ANNOUNCE_PREFIX = "announce."
@@ -24,6 +25,7 @@ def announce_topic(kind: str) -> str:
 TOPICS = (
     TOPIC_NEWS,
     *(announce_topic(kind) for kind in ACTIVITY_KINDS),
+    TOPIC_CAMPAIGNS,
     TOPIC_REMINDERS,
     TOPIC_POINTS,
 )

@@ -25,6 +25,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.people import Viewer
 from bot.timeparse import read_range
+from storage.campaigns import CampaignRepository, PledgedFigures
 from storage.models import Station, StationKind
 from storage.reports import (
     NO_STATION,
@@ -244,6 +245,8 @@ class Report:
     currency: str
     generated_at: datetime
     stations: dict[int, Station]
+    # Produce campaigns opened in the period, with the quantity pledged to each.
+    campaigns: list[PledgedFigures] = field(default_factory=list)
 
     def station_name(self, station_id: int, locale: str) -> str | None:
         """A station's name, or None for what belongs to none."""
@@ -276,7 +279,9 @@ class ReportService:
         clock: Clock,
         tz: ZoneInfo,
         season_start: tuple[int, int],
+        campaigns: CampaignRepository | None = None,
     ) -> None:
+        self.campaigns = campaigns
         self.reports = reports
         self.stations = stations
         self.clock = clock
@@ -417,7 +422,14 @@ class ReportService:
             currency=currency,
             generated_at=now,
             stations=stations,
+            campaigns=await self._campaigns(station_id, window),
         )
+
+    async def _campaigns(self, station_id: int | None, window: Window) -> list[PledgedFigures]:
+        """Quantities pledged to the campaigns opened in the window (none without the table)."""
+        if self.campaigns is None:
+            return []
+        return await self.campaigns.pledged(station_id, start=window.start, end=window.end)
 
     def _by_week(
         self, activities: list[ActivityFigures], weeks: list[date], shown: list[int]

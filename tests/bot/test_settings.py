@@ -18,6 +18,7 @@ async def test_switches_are_listed_on_and_flip(harness):
         "✅ Announcements: Teaching support",
         "✅ Announcements: Mentoring",
         "✅ Announcements: Other activities",
+        "✅ Produce campaigns (help farmers sell)",
         "✅ Reminders before activities",
         "✅ Changes to my points and hours",
     ]

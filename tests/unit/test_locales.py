@@ -6,15 +6,18 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Html, Translator, load_catalog, placeholders, supported_locale
-from bot.services.kinds import ACTIVITY_KINDS, TOPICS
+from bot.services.campaigns import UNITS
+from bot.services.kinds import ACTIVITY_KINDS, TOPIC_CAMPAIGNS, TOPICS
 from bot.services.profile import EXPERTISE
 from bot.settings import SUPPORTED_LOCALES
+from handlers.campaigns import Step as CampaignStep
 from handlers.catalog import FIELDS as REWARD_FIELDS
 from handlers.home import BUTTON_COMMANDS
 from handlers.manage import EDITABLE_FIELDS as ACTIVITY_FIELDS
 from handlers.menus import COMMANDS
 from handlers.registration import EDITABLE
 from storage.activities import SignupOutcome
+from storage.campaigns import WAYS
 from storage.models import ActivityStatus, RoleName, StationKind
 from storage.points import CheckinOutcome
 from storage.rewards import RedeemOutcome as RewardOutcome
@@ -56,7 +59,7 @@ def used_keys():
                 if key.split(".")[0] in sections:
                     found.add(key)
     found |= {f"expertise.{code}" for code in EXPERTISE}
-    found |= {f"cmd.{command.name}" for command in COMMANDS}
+    found |= {command.description_key for command in COMMANDS}
     found |= {
         f"home.{part}_{command}" for part in ("button", "about") for command in BUTTON_COMMANDS
     }
@@ -84,7 +87,14 @@ def used_keys():
     found |= {f"rewards.use_{o}" for o in UseOutcome}
     found |= {f"rewards.status_{s}" for s in ("valid", "used", "expired", "cancelled")}
     found |= {f"rewards.{p}_{f}" for p in ("field", "ask") for f in REWARD_FIELDS}
-    found |= {f"settings.topic_{topic}" for topic in TOPICS if not topic.startswith("announce.")}
+    found |= {
+        f"settings.topic_{topic}"
+        for topic in TOPICS
+        if not topic.startswith("announce.") and topic != TOPIC_CAMPAIGNS
+    }
+    found |= {f"campaign.unit_{unit}" for unit in UNITS}
+    found |= {f"campaign.{p}_{way}" for p in ("way", "mine", "ask", "pledged") for way in WAYS}
+    found |= {f"campaign.ask_{step.name.lower()}" for step in CampaignStep if step <= 7}
     found |= {
         f"invite.{outcome}"
         for outcome in RedeemOutcome
