@@ -39,6 +39,7 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     async def connect(self, *, migrate: bool = True, readonly: bool = False) -> None:
         """Open the file (creating its folder), set the pragmas and apply pending migrations.
@@ -130,7 +131,10 @@ class Database:
             async with self._lock, self.conn.execute(sql, params) as cursor:
                 yield cursor
             return
-        async with self._reader.execute(sql, params) as cursor:
+        # One read at a time on the reader: while a cursor is open its connection stays in one
+        # read transaction, and a read slipped in meanwhile would see that older snapshot and
+        # miss what was committed since.
+        async with self._read_lock, self._reader.execute(sql, params) as cursor:
             yield cursor
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:

@@ -191,3 +191,26 @@ async def test_a_database_created_otherwise_is_unmarked(tmp_path):
     assert application_id(tmp_path / "text") is None
     assert application_id(tmp_path / "missing") is None
     assert application_id(tmp_path) is None
+
+
+async def test_a_read_sees_what_was_committed_while_another_read_was_open(db):
+    """Two reads must not share one snapshot: the second one sees the write between them."""
+    await db.execute("CREATE TABLE seen (n INTEGER)")
+    await db.execute("INSERT INTO seen VALUES (1), (2)")
+    opened, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_reader() -> list:
+        async with db._read("SELECT n FROM seen", ()) as cursor:
+            first = await cursor.fetchone()
+            opened.set()
+            await release.wait()  # the cursor, and so its read transaction, stays open
+            return [first[0], *(row[0] for row in await cursor.fetchall())]
+
+    slow = asyncio.create_task(slow_reader())
+    await opened.wait()
+    await db.execute("INSERT INTO seen VALUES (3)")
+    later = asyncio.create_task(db.fetch_value("SELECT count(*) FROM seen"))
+    await asyncio.sleep(0)  # let the later read start, if it could, before the first one ends
+    release.set()
+    assert await slow == [1, 2]
+    assert await later == 3
