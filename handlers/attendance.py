@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_date, fmt_number
+from bot.i18n import fmt_date, fmt_number, fmt_signed
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from bot.services.profile import mask_phone
@@ -74,7 +74,11 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     elif step == Step.SEARCH:
         text = t("points.ask_search")
     else:
-        text = t("points.ask_delta", name=form["name"], balance=form["balance"])
+        text = t(
+            "points.ask_delta",
+            name=form["name"],
+            balance=fmt_number(form["balance"], context.viewer.locale),
+        )
         if form.get("last"):
             text = f"{form['last']}\n{text}"
     if note:
@@ -247,7 +251,7 @@ async def on_text(update: Update, context: BotContext) -> int:
         context,
         key,
         name=form["name"],
-        delta=f"{form['delta']:+d}",
+        delta=fmt_signed(form["delta"], context.viewer.locale),
         balance=fmt_number(balance, context.viewer.locale),
     )
     return ConversationHandler.END
@@ -338,7 +342,7 @@ async def last_adjustment(context: BotContext, talent_id: int) -> str | None:
     return context.t(
         "points.last_adjustment",
         date=fmt_date(entry.created_at.astimezone(context.services.settings.tz).date(), locale),
-        delta=f"{entry.delta:+d}",
+        delta=fmt_signed(entry.delta, locale),
         reason=entry.reason or "",
         by=await context.services.people.name_of(entry.by_whom or 0, locale),
     )

@@ -198,7 +198,7 @@ async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> st
     if voucher.status == "used" and voucher.used_at is not None:
         status = context.t(
             "rewards.used_when",
-            when=fmt_datetime(voucher.used_at, locale, tz, style="short"),
+            when=fmt_datetime(voucher.used_at, locale, tz),
             by=await context.services.people.name_of(voucher.used_by or 0, locale),
         )
     return context.t(
