@@ -69,7 +69,7 @@ async def test_coordinator_creates_and_publishes_to_the_talents_it_fits(harness,
     await coordinator.tap("10")
     await coordinator.tap("Medicine & health")
     assert coordinator.last_text().startswith("Preview\n\nFree eye clinic\nClinics · Downtown hub")
-    assert "🕘 Dec 5, 2026 9:30\u202fAM – 11:30\u202fAM" in coordinator.last_text()
+    assert "🕘 Dec 5, 2026, 9:30\u202fAM – 11:30\u202fAM" in coordinator.last_text()
     await coordinator.tap("📢 Publish")
     assert coordinator.last_text() == (
         "Published: Free eye clinic. It is being announced to 2 talents."
@@ -236,7 +236,7 @@ async def test_a_time_change_tells_and_moves_reminders_a_description_change_does
     assert coordinator.texts()[-2] == "Saved. 1 talents who signed up are being told."
     await harness.outbox.drain()
     assert received(harness, 501)[-1] == (
-        "✏️ Change of plans for Free eye clinic\n🕘 Dec 6, 2026 2:00\u202fPM – 4:00\u202fPM\n"
+        "✏️ Change of plans for Free eye clinic\n🕘 Dec 6, 2026, 2:00\u202fPM – 4:00\u202fPM\n"
         "📍 Hub, room 2"
     )
     # The reminders moved with the start: nothing at the old time, one at the new.

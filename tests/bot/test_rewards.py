@@ -145,7 +145,7 @@ async def test_the_desk_verifies_once(harness, shop):
     await desk.tap("✅ Yes, mark it used")
     assert desk.alerts()[-1] == "Marked used."
     await desk.send(f"/start v-{voucher.code}")
-    assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
+    assert "Status: ☑️ already used on Nov 26, 2026, 10:00" in desk.last_text()
     assert "(by Desk)" in desk.last_text()
     assert desk.inline_buttons() == []
     await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
