@@ -119,6 +119,11 @@ def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str | Non
     return fmt_date(local.date(), locale) + joiner + fmt_time(local, locale, tz)
 
 
+def fmt_month(year: int, month: int, locale: str) -> str:
+    """A calendar month: "2026年11月" / "November 2026"."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=_babel_locale(locale))
+
+
 def fmt_list(items: Iterable[str], locale: str) -> str:
     """Items of a list in running text: "医疗、教育" / "Medicine, Education"."""
     return ("、" if locale == "zh" else ", ").join(items)
