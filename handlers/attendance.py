@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_date, fmt_number, fmt_signed
+from bot.i18n import Html, fmt_date, fmt_list, fmt_number, fmt_signed
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from bot.services.profile import mask_phone
@@ -101,12 +101,16 @@ def attendance_line(context: BotContext, row: Attendance, names: dict[int, str])
         marks.append(t("points.manual_by", name=names[row.by_whom]))
     if row.corrected_by is not None:
         marks.append(t("points.corrected_by", name=names[row.corrected_by]))
+    locale = context.viewer.locale
     return t(
         "points.attendance_line",
         name=person_name(context, row.name),
-        hours=fmt_number(row.current_hours, context.viewer.locale),
-        marks=" · ".join(marks),
-    ).rstrip(" ·")
+        hours=fmt_number(row.current_hours, locale),
+        # The marks are catalog texts with their names already escaped.
+        marks=Html(t("points.attendance_marks", marks=Html(fmt_list(marks, locale))))
+        if marks
+        else "",
+    )
 
 
 async def show_attendance(

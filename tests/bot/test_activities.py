@@ -307,7 +307,9 @@ async def test_sticker_and_text_on_button_questions(harness, hub):
     await coordinator.send("a lecture please")
     assert coordinator.last_text().startswith("Please use the buttons below.")
     await coordinator.press("na:2:kind:party", forge=True)
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
 
 
 async def test_day_buttons_and_back(harness, hub):
@@ -384,9 +386,13 @@ async def test_coordinator_cannot_create_for_another_station(harness, hub):
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/new_activity")
     await coordinator.press(f"na:1:station:{village.id}", forge=True)
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     await coordinator.press("na:1:station:0", forge=True)  # city-wide is for admins
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
 
 
 async def test_admin_creates_a_city_wide_call(harness, hub):

@@ -72,7 +72,9 @@ async def test_the_printable_page_is_an_a4_pdf_with_the_whole_title(harness, hub
     await coordinator.tap(next(b for b in coordinator.buttons() if b.startswith("✅")))
     await coordinator.tap("📱 签到二维码")
     page = harness.api.bot_messages(coordinator.id)[-1]
-    assert page["caption"] == ("打印后贴在门口：A4 页面，有大号二维码、活动名称、时间和地点。")
+    assert page["caption"] == (
+        "可打印的签到页（A4）：大号二维码，附活动名称、时间和地点，请贴在入口处。"
+    )
     data = harness.api.file_bytes(page["document"]["file_id"])
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 1

@@ -474,7 +474,10 @@ async def test_a_forged_statement_button_is_an_old_button(harness, shop, data):
     admin = harness.admin()
     await admin.send("/statement")
     await admin.press(data.format(station=hotel.id), forge=True)
-    assert admin.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        admin.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     assert not any(m.get("document") for m in harness.api.bot_messages(admin.id))
 
 
@@ -489,7 +492,9 @@ async def test_verify_asks_for_the_code(harness, shop):
     await desk.send_sticker()
     assert desk.last_text().startswith("Please type the code as text.")
     await desk.press("rw:view:1", forge=True)
-    assert desk.last_text().startswith("That button belongs to an earlier message.")
+    assert desk.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     await desk.send(show_code(voucher.code).lower())
     assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
     await desk.send("hello")  # the question is over
