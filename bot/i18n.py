@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -48,6 +49,10 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+# Placeholders whose numbers name something rather than count it: never grouped ("ID 10003").
+IDENTIFIERS = frozenset({"id", "pid", "ref", "version", "newest"})
+
+
 class Translator:
     """Turns catalog keys into text in one of the supported languages."""
 
@@ -63,11 +68,22 @@ class Translator:
             raise KeyError(f"no text {key!r} in the {locale} catalog")
         if not params:
             return template
-        safe = {
-            name: value if isinstance(value, Html | int | float | Decimal) else _escape(value)
-            for name, value in params.items()
-        }
+        safe = {name: self._param(locale, name, value) for name, value in params.items()}
         return template.format(**safe)
+
+    def _param(self, locale: str, name: str, value: object) -> object:
+        """A parameter as the text shows it: a quantity with the locale's grouping (so a count
+        or a balance past a thousand reads "1,200" wherever it is shown), an identifier as it
+        is, anything else escaped."""
+        if isinstance(value, Html):
+            return value
+        if isinstance(value, bool):
+            return _escape(value)
+        if isinstance(value, int | float | Decimal):
+            if name in IDENTIFIERS:
+                return value
+            return fmt_number(value, locale if locale in self.catalogs else self.default_locale)
+        return _escape(value)
 
     def resolve(self, stored: str | None, telegram_code: str | None) -> str:
         """Pick the user's language: their choice, else Telegram's, else the default."""
@@ -155,6 +171,14 @@ def fmt_short_moment(value: datetime, locale: str, tz: ZoneInfo) -> str:
 def fmt_number(value: float | int | Decimal, locale: str) -> str:
     """A number with the locale's grouping and decimal signs."""
     return format_decimal(value, locale=_babel_locale(locale))
+
+
+_GROUPING = re.compile(r"(?<=\d)[,，\u202f\u00a0 ](?=\d{3}(?!\d))")
+
+
+def ungroup(text: str) -> str:
+    """A number typed back as ``fmt_number`` showed it ("1,200", "1 200"), without grouping."""
+    return _GROUPING.sub("", text)
 
 
 def fmt_signed(value: int, locale: str) -> str:

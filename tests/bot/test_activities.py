@@ -272,7 +272,7 @@ async def test_activities_list_pages_and_filters(harness, hub):
 @pytest.mark.parametrize(
     ("step_inputs", "typed", "explanation"),
     [
-        ([], "x" * 5000, "That is too long (5000 characters); please keep it under 100."),
+        ([], "x" * 5000, "That is too long (5,000 characters); please keep it under 100."),
         (["Title", "About", "Place"], "2025-12-05 09:30", "That moment has already passed."),
         (["Title", "About", "Place"], "someday", "I couldn't read that."),
         (["Title", "About", "Place", "12/5 9:30"], "8:00", "The end must be after the start."),

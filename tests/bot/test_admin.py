@@ -66,7 +66,7 @@ async def test_station_name_hostile_input(harness):
         "What is the station's name in Chinese?",
     ]
     await admin.send("x" * 5000)
-    assert admin.texts()[-2].startswith("That is too long (5000 characters)")
+    assert admin.texts()[-2].startswith("That is too long (5,000 characters)")
     await admin.send("   ")
     assert admin.texts()[-2] == "This can't be empty."
     await admin.send("/nonsense")

@@ -302,7 +302,7 @@ async def test_coordinator_cannot_cancel_someone_elses_broadcast(harness, city):
     ("act", "explanation"),
     [
         ("empty", "This can't be empty."),
-        ("long", "That is too long (5000 characters); please keep it under 4096."),
+        ("long", "That is too long (5,000 characters); please keep it under 4,096."),
         ("sticker", "Only a text or a photo can be broadcast."),
     ],
 )

@@ -50,7 +50,7 @@ async def test_photo(harness, step):
     ("step", "explanation"),
     [
         ("consent", "Please use the buttons"),
-        ("name", "That is too long (5000 characters)"),
+        ("name", "That is too long (5,000 characters)"),
         ("phone", "doesn't look like a phone number"),
         ("expertise", "Please use the buttons"),
         ("title", "That is too long"),

@@ -218,10 +218,10 @@ async def test_admin_adds_a_reward_with_hostile_input_at_every_field(harness):
         ("description_zh", "y" * 600, "That is too long", "双人房"),
         ("description_en", "   ", "This can't be empty.", "Double room"),
         ("station_id", "Spa hotel", "Please use the buttons below.", None),
-        ("cost", "0", "Please type a whole number from 1 to 1000000.", "50"),
-        ("stock", "-3", "Please type a whole number from 0 to 100000.", "3"),
-        ("per_talent_limit", "abc", "Please type a whole number from 0 to 1000.", "1"),
-        ("valid_days", "99999", "Please type a whole number from 1 to 3650.", "30"),
+        ("cost", "0", "Please type a whole number from 1 to 1,000,000.", "50"),
+        ("stock", "-3", "Please type a whole number from 0 to 100,000.", "3"),
+        ("per_talent_limit", "abc", "Please type a whole number from 0 to 1,000.", "1"),
+        ("valid_days", "99999", "Please type a whole number from 1 to 3,650.", "30"),
     ]
     for field, bad, explanation, good in answers:
         await admin.send_sticker()
