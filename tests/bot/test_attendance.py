@@ -113,7 +113,7 @@ async def test_admin_adjusts_points_never_below_zero(harness, scene):
     await admin.tap("Talent 501 · Harbin")
     await admin.send("+20")
     await admin.send("Helped at the spring fair")
-    assert admin.last_text() == "Done: Talent 501 +20 points; the balance is now 25."
+    assert admin.last_text() == "Done: +20 points for Talent 501; their balance is now 25."
     rows = await harness.services.db.fetch_all(
         "SELECT delta, kind, reason, by_whom FROM ledger WHERE talent_id = ? ORDER BY id",
         (talent.id,),

@@ -42,7 +42,7 @@ async def test_the_reward_card_says_the_limit_per_person_in_words(harness):
     wang = harness.user("王丽", id=501, language="zh")
     await wang.send("/rewards")
     await wang.tap(next(b for b in wang.buttons() if "温泉酒店一晚" in b))
-    assert wang.last_text().endswith("⭐ 50 积分 · 剩余 1,200 · 兑换后 30 天内有效 · 每人不限")
+    assert wang.last_text().endswith("⭐ 50 积分 · 剩余 1,200 份 · 兑换后 30 天内有效 · 每人不限")
     await seed_talent(harness, 502)
     li = harness.user("Li", id=502)
     await li.send("/rewards")
