@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 # What makes a spreadsheet program read a cell as a formula (OWASP's CSV injection list).
@@ -47,3 +49,23 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Iterable[object]]) -> bytes:
     for row in rows:
         writer.writerow(safe_row(row))
     return out.getvalue().encode("utf-8-sig")
+
+
+# What file systems or the programs that open a file refuse or misread in a name.
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|]+')
+
+
+def safe_filename(stem: str, suffix: str, *, limit: int = 80) -> str:
+    """A file name people can read (Chinese kept) that every system accepts: no slashes, no
+    control or invisible characters, no leading dot, at most ``limit`` characters before
+    ``suffix``."""
+    # Invisible format signs (a right-to-left override could disguise ".csv") go; control
+    # signs and line breaks become spaces.
+    visible = "".join(
+        "" if unicodedata.category(ch) == "Cf"
+        else " " if unicodedata.category(ch).startswith(("C", "Z"))
+        else ch
+        for ch in stem
+    )  # fmt: skip
+    cleaned = _UNSAFE_IN_NAME.sub("-", " ".join(visible.split())).strip(" .-")
+    return (cleaned[:limit].rstrip(" .-") or "file") + suffix

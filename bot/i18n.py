@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -48,6 +49,10 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+# Placeholders whose numbers name something rather than count it: never grouped ("ID 10003").
+IDENTIFIERS = frozenset({"id", "pid", "ref", "version", "newest"})
+
+
 class Translator:
     """Turns catalog keys into text in one of the supported languages."""
 
@@ -63,11 +68,22 @@ class Translator:
             raise KeyError(f"no text {key!r} in the {locale} catalog")
         if not params:
             return template
-        safe = {
-            name: value if isinstance(value, Html | int | float | Decimal) else _escape(value)
-            for name, value in params.items()
-        }
+        safe = {name: self._param(locale, name, value) for name, value in params.items()}
         return template.format(**safe)
+
+    def _param(self, locale: str, name: str, value: object) -> object:
+        """A parameter as the text shows it: a quantity with the locale's grouping (so a count
+        or a balance past a thousand reads "1,200" wherever it is shown), an identifier as it
+        is, anything else escaped."""
+        if isinstance(value, Html):
+            return value
+        if isinstance(value, bool):
+            return _escape(value)
+        if isinstance(value, int | float | Decimal):
+            if name in IDENTIFIERS:
+                return value
+            return fmt_number(value, locale if locale in self.catalogs else self.default_locale)
+        return _escape(value)
 
     def resolve(self, stored: str | None, telegram_code: str | None) -> str:
         """Pick the user's language: their choice, else Telegram's, else the default."""
@@ -93,16 +109,40 @@ def _babel_locale(locale: str) -> str:
     return {"zh": "zh_Hans_CN", "en": "en"}.get(locale, locale)
 
 
-def fmt_date(value: date, locale: str, *, style: str = "medium") -> str:
-    """A calendar date as people of ``locale`` write it."""
-    return format_date(value, format=style, locale=_babel_locale(locale))
+def fmt_date(value: date, locale: str, *, style: str | None = None) -> str:
+    """A calendar date, written one way per language: "2026年11月28日" / "Nov 28, 2026".
+
+    ``style`` is ignored: every date the bot shows uses the one format, so a reader never
+    meets "11/28/26" in one message and "Nov 28, 2026" in the next.
+    """
+    return format_date(value, format="medium", locale=_babel_locale(locale))
 
 
-def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str = "medium") -> str:
-    """A moment, shown in the programme's zone."""
-    return format_datetime(
-        value.astimezone(tz), format=style, tzinfo=tz, locale=_babel_locale(locale)
+def fmt_time(value: datetime, locale: str, tz: ZoneInfo) -> str:
+    """A clock time in the programme's zone, never with seconds: "10:00" / "10:00 AM"."""
+    return format_time(
+        value.astimezone(tz), format="short", tzinfo=tz, locale=_babel_locale(locale)
     )
+
+
+def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, *, style: str | None = None) -> str:
+    """A moment in the programme's zone: "2026年11月28日 10:00" / "Nov 28, 2026, 10:00 AM".
+
+    ``style`` is ignored, for the same reason as in ``fmt_date``.
+    """
+    local = value.astimezone(tz)
+    joiner = " " if locale == "zh" else ", "
+    return fmt_date(local.date(), locale) + joiner + fmt_time(local, locale, tz)
+
+
+def fmt_month(year: int, month: int, locale: str) -> str:
+    """A calendar month: "2026年11月" / "November 2026"."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=_babel_locale(locale))
+
+
+def fmt_list(items: Iterable[str], locale: str) -> str:
+    """Items of a list in running text: "医疗、教育" / "Medicine, Education"."""
+    return ("、" if locale == "zh" else ", ").join(items)
 
 
 # Spelled out in full, weekday included, for asking back "is that right?" about a typed date.
@@ -133,17 +173,22 @@ def fmt_number(value: float | int | Decimal, locale: str) -> str:
     return format_decimal(value, locale=_babel_locale(locale))
 
 
+_GROUPING = re.compile(r"(?<=\d)[,，\u202f\u00a0 ](?=\d{3}(?!\d))")
+
+
+def ungroup(text: str) -> str:
+    """A number typed back as ``fmt_number`` showed it ("1,200", "1 200"), without grouping."""
+    return _GROUPING.sub("", text)
+
+
+def fmt_signed(value: int, locale: str) -> str:
+    """A change of points with its sign and the locale's grouping: "+1,200" / "-30"."""
+    return ("+" if value >= 0 else "-") + fmt_number(abs(value), locale)
+
+
 def fmt_span(start: datetime, end: datetime, locale: str, tz: ZoneInfo) -> str:
-    """When something happens: "Dec 5, 2026, 9:30 AM – 11:30 AM", or two full moments."""
-    babel = _babel_locale(locale)
+    """When something happens: "Nov 28, 2026, 10:00 AM – 12:00 PM", or two full moments."""
     start, end = start.astimezone(tz), end.astimezone(tz)
-    first = f"{format_date(start, format='medium', locale=babel)} " + format_time(
-        start, format="short", tzinfo=tz, locale=babel
-    )
     if start.date() == end.date():
-        last = format_time(end, format="short", tzinfo=tz, locale=babel)
-    else:
-        last = f"{format_date(end, format='medium', locale=babel)} " + format_time(
-            end, format="short", tzinfo=tz, locale=babel
-        )
-    return f"{first} – {last}"
+        return f"{fmt_datetime(start, locale, tz)} – {fmt_time(end, locale, tz)}"
+    return f"{fmt_datetime(start, locale, tz)} – {fmt_datetime(end, locale, tz)}"

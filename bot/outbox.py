@@ -404,7 +404,7 @@ def render(services: Services, locale: str, key: str, params: dict[str, Any]) ->
     shown: dict[str, Any] = {}
     for name, value in params.items():
         if isinstance(value, datetime):
-            shown[name] = fmt_datetime(value, locale, services.settings.tz, style="short")
+            shown[name] = fmt_datetime(value, locale, services.settings.tz)
         elif isinstance(value, dict):
             shown[name] = value.get(locale) or next(iter(value.values()), "")
         elif isinstance(value, int | float) and not isinstance(value, bool):

@@ -18,7 +18,7 @@ def status_text(t: Translator, locale: str, tz: ZoneInfo, report: HealthReport) 
     """The report in ``locale``, one fact a line."""
 
     def when(moment: datetime) -> str:
-        return fmt_datetime(moment, locale, tz, style="short")
+        return fmt_datetime(moment, locale, tz)
 
     lines = [
         t(locale, "status.title"),

@@ -68,7 +68,7 @@ async def activity_card(context: BotContext, activity: Activity, *, manager: boo
         place=activity.place,
         station=station,
         places=places,
-        points=activity.points,
+        points=fmt_number(activity.points, locale),
         expertise=t(f"expertise.{activity.expertise}")
         if activity.expertise
         else t("activity.anyone"),
@@ -77,7 +77,7 @@ async def activity_card(context: BotContext, activity: Activity, *, manager: boo
     if manager or activity.status != ActivityStatus.PUBLISHED:
         text += "\n" + t("activity.status_line", status=t(f"activity.status_{activity.status}"))
     if manager and activity.waiting:
-        text += "\n" + t("activity.waiting_line", count=activity.waiting)
+        text += "\n" + t("activity.waiting_line", count=fmt_number(activity.waiting, locale))
     return text
 
 
@@ -178,7 +178,9 @@ async def show_page(
         [(("✓ " if kind is None else "") + t("activity.all_kinds"), f"{PREFIX}:page:0:all")]
     )
     if total:
-        text = t("activity.list_title", page=page + 1, pages=pages, total=total)
+        text = t(
+            "activity.list_title", page=page + 1, pages=pages, total=fmt_number(total, locale)
+        )
     else:
         text = t("activity.list_empty")
     if context.viewer.talent.station_id is None:

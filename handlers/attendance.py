@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_date, fmt_number
+from bot.i18n import Html, fmt_date, fmt_list, fmt_number, fmt_signed
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.points import parse_delta, parse_hours, parse_reason
 from bot.services.profile import mask_phone
@@ -74,7 +74,11 @@ async def ask(update: Update, context: BotContext, step: Step, *, note: str | No
     elif step == Step.SEARCH:
         text = t("points.ask_search")
     else:
-        text = t("points.ask_delta", name=form["name"], balance=form["balance"])
+        text = t(
+            "points.ask_delta",
+            name=form["name"],
+            balance=fmt_number(form["balance"], context.viewer.locale),
+        )
         if form.get("last"):
             text = f"{form['last']}\n{text}"
     if note:
@@ -97,12 +101,16 @@ def attendance_line(context: BotContext, row: Attendance, names: dict[int, str])
         marks.append(t("points.manual_by", name=names[row.by_whom]))
     if row.corrected_by is not None:
         marks.append(t("points.corrected_by", name=names[row.corrected_by]))
+    locale = context.viewer.locale
     return t(
         "points.attendance_line",
         name=person_name(context, row.name),
-        hours=fmt_number(row.current_hours, context.viewer.locale),
-        marks=" · ".join(marks),
-    ).rstrip(" ·")
+        hours=fmt_number(row.current_hours, locale),
+        # The marks are catalog texts with their names already escaped.
+        marks=Html(t("points.attendance_marks", marks=Html(fmt_list(marks, locale))))
+        if marks
+        else "",
+    )
 
 
 async def show_attendance(
@@ -247,7 +255,7 @@ async def on_text(update: Update, context: BotContext) -> int:
         context,
         key,
         name=form["name"],
-        delta=f"{form['delta']:+d}",
+        delta=fmt_signed(form["delta"], context.viewer.locale),
         balance=fmt_number(balance, context.viewer.locale),
     )
     return ConversationHandler.END
@@ -338,7 +346,7 @@ async def last_adjustment(context: BotContext, talent_id: int) -> str | None:
     return context.t(
         "points.last_adjustment",
         date=fmt_date(entry.created_at.astimezone(context.services.settings.tz).date(), locale),
-        delta=f"{entry.delta:+d}",
+        delta=fmt_signed(entry.delta, locale),
         reason=entry.reason or "",
         by=await context.services.people.name_of(entry.by_whom or 0, locale),
     )

@@ -104,8 +104,8 @@ async def certificate_text(context: BotContext, issued: Issued) -> CertificateTe
             name=certificate.name or "",
             station=station,
             count=fmt_number(certificate.activities, locale),
-            first=fmt_date(issued.period.first, locale, style="long"),
-            last=fmt_date(issued.period.last, locale, style="long"),
+            first=fmt_date(issued.period.first, locale),
+            last=fmt_date(issued.period.last, locale),
             hours=total,
         ),
         headers=(
@@ -120,7 +120,7 @@ async def certificate_text(context: BotContext, issued: Issued) -> CertificateTe
         issued=label(
             "certificates.issued",
             office=office,
-            date=fmt_date(certificate.issued_at.astimezone(tz).date(), locale, style="long"),
+            date=fmt_date(certificate.issued_at.astimezone(tz).date(), locale),
         ),
         verify=label("certificates.verify", code=show_code(certificate.code), link=link),
         link=link,

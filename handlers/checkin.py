@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 from datetime import datetime, time
 
@@ -11,7 +10,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
-from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_span
+from bot.i18n import fmt_date, fmt_datetime, fmt_number, fmt_signed, fmt_span
+from bot.render.checkin_page import CheckinPageText, render_checkin_page
 from bot.services.errors import NotAllowed
 from bot.services.points import CHECKIN_PREFIX, CheckinResult
 from bot.services.rewards import show_code
@@ -47,7 +47,7 @@ async def tell_checkin(update: Update, context: BotContext, result: CheckinResul
     }
     if result.outcome == CheckinOutcome.TOO_EARLY and result.starts_at is not None:
         opens = result.starts_at - services.checkins.early
-        params["opens"] = fmt_datetime(opens, locale, services.settings.tz, style="short")
+        params["opens"] = fmt_datetime(opens, locale, services.settings.tz)
     key = f"checkin.{result.outcome}"
     if result.outcome == CheckinOutcome.CHECKED_IN and not result.points:
         key = "checkin.checked_in_no_points"
@@ -108,7 +108,7 @@ async def send_entries(
     for entry in entries:
         params = {
             "date": fmt_date(entry.created_at.astimezone(tz).date(), locale),
-            "delta": f"{entry.delta:+d}",
+            "delta": fmt_signed(entry.delta, locale),
             "kind": context.t(f"points.kind_{entry.kind}"),
         }
         what = entry_subject(context, entry)
@@ -172,36 +172,21 @@ async def qr_code(update: Update, context: BotContext) -> None:
     await context.bot.send_photo(
         chat.id, image.getvalue(), caption=caption, reply_markup=markup, filename="check-in.png"
     )
-    # The page to print: the code with the title, time and link under it. SVG, because the
-    # viewer's own fonts then draw the Chinese title; a PNG would need fonts installed here.
+    # The page to print for the door: a PDF with the font inside, so the Chinese title prints
+    # the same on any computer, and a QR code drawn as vector squares, sharp at any size.
+    page = CheckinPageText(
+        title=activity.title,
+        when=when,
+        place=activity.place,
+        scan=context.t("checkin.page_scan"),
+        link=link,
+    )
     await context.bot.send_document(
         chat.id,
-        printable_page(code, activity.title, when, link),
-        filename=f"check-in-{activity.id}.svg",
+        render_checkin_page(page),
+        filename=f"check-in-{activity.id}.pdf",
         caption=context.t("checkin.printable"),
     )
-
-
-def printable_page(code: segno.QRCode, title: str, when: str, link: str) -> bytes:
-    """An SVG page: the QR code, and under it the title, the time and the link."""
-    scale, border = 12, 4
-    width, height = code.symbol_size(scale=scale, border=border)
-    inner = io.BytesIO()
-    code.save(inner, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True)
-    lines = [(title, 30, "bold"), (when, 24, "normal"), (link, 14, "normal")]
-    texts, y = [], height + 10
-    for text, size, weight in lines:
-        y += size + 12
-        texts.append(
-            f'<text x="{width / 2}" y="{y}" font-size="{size}" font-weight="{weight}" '
-            f'text-anchor="middle" font-family="sans-serif">{html.escape(text)}</text>'
-        )
-    page = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y + 24}" '
-        f'viewBox="0 0 {width} {y + 24}"><rect width="100%" height="100%" fill="white"/>'
-        f"{inner.getvalue().decode()}{''.join(texts)}</svg>"
-    )
-    return page.encode()
 
 
 def setup(application: Application) -> None:

@@ -18,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.exports import csv_bytes
-from bot.i18n import fmt_date, fmt_datetime, fmt_number
+from bot.exports import csv_bytes, safe_filename
+from bot.i18n import Html, fmt_date, fmt_datetime, fmt_month, fmt_number
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.rewards import VOUCHER_PREFIX, normalise_code, show_code
 from handlers.common import (
@@ -198,7 +198,7 @@ async def desk_text(context: BotContext, voucher: Voucher, reward: Reward) -> st
     if voucher.status == "used" and voucher.used_at is not None:
         status = context.t(
             "rewards.used_when",
-            when=fmt_datetime(voucher.used_at, locale, tz, style="short"),
+            when=fmt_datetime(voucher.used_at, locale, tz),
             by=await context.services.people.name_of(voucher.used_by or 0, locale),
         )
     return context.t(
@@ -279,7 +279,8 @@ async def statement_command(update: Update, context: BotContext) -> None:
     for station in shown.items:
         for year, month in months:
             rows.append(
-                [(f"{station.name(context.viewer.locale)} · {year}-{month:02d}",
+                [(f"{station.name(context.viewer.locale)} · "
+                  f"{fmt_month(year, month, context.viewer.locale)}",
                   f"st:{station.id}:{year}:{month}")]
             )  # fmt: skip
     rows.append(pager(context, shown.number, shown.count, lambda n: f"stp:{n}"))
@@ -321,32 +322,45 @@ async def statement_button(update: Update, context: BotContext) -> None:
         await answer(update, context.t("common.stale_button"), alert=True)
         return
     await answer(update)
-    name = station.name(context.viewer.locale)
+    locale = context.viewer.locale
+    name = station.name(locale)
+    month_shown = fmt_month(year, month, locale)
     total = sum(row["cost"] for row in rows)
     await say(
         update,
         context,
         "rewards.statement",
         partner=name,
-        month=f"{year}-{month:02d}",
-        count=len(rows),
-        points=fmt_number(total, context.viewer.locale),
+        month=month_shown,
+        count=fmt_number(len(rows), locale),
+        points=fmt_number(total, locale),
     )
-    content = csv_bytes(
-        ["code", "used_at", "reward_zh", "reward_en", "talent", "points"],
-        (
-            [show_code(row["code"]), row["used_at"], row["name_zh"], row["name_en"],
-             row["talent"], row["cost"]]
-            for row in rows
-        ),
-    )  # fmt: skip
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        content,
-        filename=f"statement-{station_id}-{year}-{month:02d}.csv",
+        statement_csv(context, rows),
+        filename=safe_filename(
+            context.t("rewards.statement_file", partner=Html(name), month=f"{year}-{month:02d}"),
+            ".csv",
+        ),
     )
+
+
+def statement_csv(context: BotContext, rows: list[dict]) -> bytes:
+    """The statement as the reader's spreadsheet shows it: their language's column names and
+    reward names, times in the programme's zone; points stay numbers, to be added up."""
+    locale = context.viewer.locale
+    tz = context.services.settings.tz
+    columns = ("code", "used_at", "reward", "talent", "points")
+    return csv_bytes(
+        [context.t(f"rewards.statement_col_{column}") for column in columns],
+        (
+            [show_code(row["code"]), fmt_datetime(row["used_at"], locale, tz),
+             row[f"name_{locale}"] or row["name_zh"], row["talent"], row["cost"]]
+            for row in rows
+        ),
+    )  # fmt: skip
 
 
 def setup_deep_links(application: Application) -> None:

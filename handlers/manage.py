@@ -188,7 +188,9 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
         [(context.t("activity.cancel_no"), f"{MANAGE}:open:{activity.id}")],
     ]
     text = context.t(
-        "activity.cancel_confirm", title=activity.title, count=activity.going + activity.waiting
+        "activity.cancel_confirm",
+        title=activity.title,
+        count=fmt_number(activity.going + activity.waiting, context.viewer.locale),
     )
     await edit_or_send(update, context, text, markup=inline(rows))
 
@@ -213,7 +215,11 @@ async def really_cancel(update: Update, context: BotContext) -> None:
     await edit_or_send(
         update,
         context,
-        context.t("activity.cancelled_done", title=activity.title, count=told),
+        context.t(
+            "activity.cancelled_done",
+            title=activity.title,
+            count=fmt_number(told, context.viewer.locale),
+        ),
     )
 
 
@@ -235,9 +241,11 @@ async def signups(update: Update, context: BotContext) -> None:
     title = t(
         "activity.signups_title",
         title=activity.title,
-        going=len(going),
-        capacity=activity.capacity or "∞",
-        waiting=len(waiting),
+        going=fmt_number(len(going), context.viewer.locale),
+        capacity=fmt_number(activity.capacity, context.viewer.locale)
+        if activity.capacity
+        else "∞",
+        waiting=fmt_number(len(waiting), context.viewer.locale),
     )
     page = callback_arg(update, 3)
     shown = paginate(

@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, fmt_number
+from bot.i18n import Html, fmt_date, fmt_number
 from bot.services.activities import (
     CAPACITY_MAX,
     POINTS_MAX,
@@ -221,7 +221,7 @@ async def ask(
         text = t("activity.ask_start")
     elif step == Step.START_TIME:
         day = datetime.fromisoformat(form.day or "").date()
-        text = t("activity.ask_start_time", day=format_date(day, "medium", locale=locale))
+        text = t("activity.ask_start_time", day=fmt_date(day, locale))
     elif step == Step.END:
         rows = [[(t("activity.hours", hours=m // 60), data(step, "dur", m)) for m in DURATIONS]]
         text = t("activity.ask_end")

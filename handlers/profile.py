@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import fmt_date
+from bot.i18n import fmt_date, fmt_list
 from bot.services.profile import (
     EXPERTISE,
 )
@@ -41,7 +41,9 @@ async def profile_text(context: BotContext, values: ProfileForm, *, title_key: s
     """The profile as a talent reads it: the summary of a registration and the /profile page."""
     locale = context.viewer.locale
     blank = context.t("profile.blank")
-    expertise = ", ".join(context.t(f"expertise.{code}") for code in sorted_fields(values))
+    expertise = fmt_list(
+        (context.t(f"expertise.{code}") for code in sorted_fields(values)), locale
+    )
     stay = blank
     if values.stay_from and values.stay_to:
         stay = context.t(

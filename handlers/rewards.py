@@ -14,7 +14,7 @@ from telegram.ext import (
 )
 from telegram.helpers import create_deep_linked_url
 
-from bot.i18n import fmt_date, fmt_number
+from bot.i18n import Html, fmt_date, fmt_number
 from bot.services.rewards import VOUCHER_PREFIX, show_code
 from handlers.common import (
     ONCE,
@@ -86,8 +86,12 @@ def reward_text(context: BotContext, reward: Reward) -> str:
         description=reward.description(locale),
         cost=fmt_number(reward.cost, locale),
         stock=fmt_number(reward.stock, locale),
-        days=reward.valid_days,
-        limit=reward.per_talent_limit or context.t("rewards.no_limit"),
+        days=fmt_number(reward.valid_days, locale),
+        limit=Html(
+            context.t("rewards.per_person", limit=fmt_number(reward.per_talent_limit, locale))
+            if reward.per_talent_limit
+            else context.t("rewards.no_limit")
+        ),
     )
 
 

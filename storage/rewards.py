@@ -221,7 +221,7 @@ class RewardRepository:
             " AND v.used_at >= :start AND v.used_at < :end ORDER BY v.used_at, v.id",
             {"station": station_id, "start": utc_text(start), "end": utc_text(end)},
         )
-        return [dict(row) for row in rows]
+        return [{**row, "used_at": datetime.fromisoformat(row["used_at"])} for row in rows]
 
 
 async def _close(

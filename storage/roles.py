@@ -21,7 +21,13 @@ class RedeemOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-_HOLDERS = "SELECT r.*, t.name, t.telegram_id FROM roles r JOIN talents t ON t.id = r.talent_id"
+# Who holds a role, by the name in their profile, else the Telegram first name the bot
+# remembered for staff (see PeopleService.seen), so an admin reads a name, not a number.
+_HOLDERS = (
+    "SELECT r.*, coalesce(nullif(t.name, ''), n.first_name) AS name, t.telegram_id"
+    " FROM roles r JOIN talents t ON t.id = r.talent_id"
+    " LEFT JOIN telegram_names n ON n.telegram_id = t.telegram_id"
+)
 
 
 def _holder(row: Mapping[str, Any]) -> RoleHolder:

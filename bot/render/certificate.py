@@ -38,11 +38,8 @@ class CertificateText:
 
 def render_certificate(text: CertificateText) -> bytes:
     """The PDF's bytes."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(printable(text.title))
-    pdf.set_creator("talentbot")
+    pdf = a4_pdf(text.title)
     pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_font(FONT, "", str(font_path()), collection_font_number=FACE_SC)
     pdf.add_page()
     pdf.set_text_color(*INK)
     width = pdf.epw
@@ -82,7 +79,7 @@ def render_certificate(text: CertificateText) -> bytes:
     if pdf.get_y() > pdf.h - 75:
         pdf.add_page()
     top = pdf.get_y()
-    _qr(pdf, text.link, x=pdf.l_margin, y=top, size=40)
+    draw_qr(pdf, text.link, x=pdf.l_margin, y=top, size=40)
     pdf.set_xy(pdf.l_margin + 46, top + 2)
     pdf.set_font(FONT, size=18)
     pdf.cell(width - 46, 10, text.code, new_x=XPos.LEFT, new_y=YPos.NEXT)
@@ -90,6 +87,15 @@ def render_certificate(text: CertificateText) -> bytes:
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(width - 46, 6, printable(text.verify), align="L")
     return bytes(pdf.output())
+
+
+def a4_pdf(title: str) -> FPDF:
+    """An empty A4 document titled ``title``, with the CJK font loaded as ``FONT``."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(printable(title))
+    pdf.set_creator("talentbot")
+    pdf.add_font(FONT, "", str(font_path()), collection_font_number=FACE_SC)
+    return pdf
 
 
 def _fit(pdf: FPDF, value: str, room: float) -> str:
@@ -101,7 +107,7 @@ def _fit(pdf: FPDF, value: str, room: float) -> str:
     return value + "…"
 
 
-def _qr(pdf: FPDF, link: str, *, x: float, y: float, size: float) -> None:
+def draw_qr(pdf: FPDF, link: str, *, x: float, y: float, size: float) -> None:
     """The QR code of ``link`` as filled squares, ``size`` millimetres wide with its border."""
     code = segno.make(link, error="m")
     modules = [list(row) for row in code.matrix]

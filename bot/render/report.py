@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
-from babel.dates import format_skeleton
 from babel.numbers import format_currency
 
-from bot.i18n import Html, Translator, fmt_date, fmt_number
+from bot.i18n import Html, Translator, fmt_date, fmt_month, fmt_number
 from bot.render import plain
 from bot.render.campaign_report import add_sheet as add_campaign_sheet
 from bot.render.campaign_report import summary_lines
@@ -57,7 +56,7 @@ def period_label(translator: Translator, locale: str, period: Period) -> str:
             first=str(period.first.year), last=str(period.last.year),
         )  # fmt: skip
     if period.is_month:
-        month = format_skeleton("yMMMM", period.first, locale=_babel(locale))
+        month = fmt_month(period.first.year, period.first.month, locale)
         return plain(translator, locale, "reports.period_month", month=month)
     return plain(
         translator, locale, "reports.period_dates",

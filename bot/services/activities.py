@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.i18n import ungroup
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.kinds import ACTIVITY_KINDS
 from bot.services.messaging import ReminderService
@@ -105,7 +106,7 @@ def parse_description(text: str | None) -> str:
 
 def parse_count(text: str | None, *, maximum: int) -> int:
     """A whole number from 0 to ``maximum``."""
-    value = (text or "").strip()
+    value = ungroup((text or "").strip())
     if not re.fullmatch(r"\d{1,6}", value):
         raise InvalidInput("activity.bad_number", max=maximum)
     number = int(value)

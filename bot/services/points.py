@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.i18n import ungroup
 from bot.services.activities import ActivityService
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.messaging import ReminderService
@@ -37,7 +38,7 @@ def parse_hours(text: str | None) -> float:
 
 def parse_delta(text: str | None) -> int:
     """Points to add (``20``, ``+20``) or take (``-5``); never zero."""
-    value = (text or "").strip().replace(" ", "").replace("＋", "+").replace("－", "-")
+    value = ungroup((text or "").strip()).replace(" ", "").replace("＋", "+").replace("－", "-")
     if not re.fullmatch(r"[+-]?\d{1,6}", value) or int(value) == 0 or abs(int(value)) > DELTA_MAX:
         raise InvalidInput("points.bad_delta", max=DELTA_MAX)
     return int(value)

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.i18n import ungroup
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.messaging import ReminderService
 from bot.services.people import Viewer
@@ -70,7 +71,7 @@ def parse_field(field: str, text: str | None) -> Any:
             raise InvalidInput("input.too_long", max=DESCRIPTION_MAX, length=len(value))
         return value
     low, high = LIMITS[field]
-    value = (text or "").strip()
+    value = ungroup((text or "").strip())
     if not re.fullmatch(r"\d{1,7}", value) or not low <= int(value) <= high:
         raise InvalidInput("rewards.bad_number", low=low, high=high)
     return int(value)

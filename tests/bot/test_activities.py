@@ -69,7 +69,7 @@ async def test_coordinator_creates_and_publishes_to_the_talents_it_fits(harness,
     await coordinator.tap("10")
     await coordinator.tap("Medicine & health")
     assert coordinator.last_text().startswith("Preview\n\nFree eye clinic\nClinics · Downtown hub")
-    assert "🕘 Dec 5, 2026 9:30\u202fAM – 11:30\u202fAM" in coordinator.last_text()
+    assert "🕘 Dec 5, 2026, 9:30\u202fAM – 11:30\u202fAM" in coordinator.last_text()
     await coordinator.tap("📢 Publish")
     assert coordinator.last_text() == (
         "Published: Free eye clinic. It is being announced to 2 talents."
@@ -236,7 +236,7 @@ async def test_a_time_change_tells_and_moves_reminders_a_description_change_does
     assert coordinator.texts()[-2] == "Saved. 1 talents who signed up are being told."
     await harness.outbox.drain()
     assert received(harness, 501)[-1] == (
-        "✏️ Change of plans for Free eye clinic\n🕘 Dec 6, 2026 2:00\u202fPM – 4:00\u202fPM\n"
+        "✏️ Change of plans for Free eye clinic\n🕘 Dec 6, 2026, 2:00\u202fPM – 4:00\u202fPM\n"
         "📍 Hub, room 2"
     )
     # The reminders moved with the start: nothing at the old time, one at the new.
@@ -272,7 +272,7 @@ async def test_activities_list_pages_and_filters(harness, hub):
 @pytest.mark.parametrize(
     ("step_inputs", "typed", "explanation"),
     [
-        ([], "x" * 5000, "That is too long (5000 characters); please keep it under 100."),
+        ([], "x" * 5000, "That is too long (5,000 characters); please keep it under 100."),
         (["Title", "About", "Place"], "2025-12-05 09:30", "That moment has already passed."),
         (["Title", "About", "Place"], "someday", "I couldn't read that."),
         (["Title", "About", "Place", "12/5 9:30"], "8:00", "The end must be after the start."),
@@ -307,7 +307,9 @@ async def test_sticker_and_text_on_button_questions(harness, hub):
     await coordinator.send("a lecture please")
     assert coordinator.last_text().startswith("Please use the buttons below.")
     await coordinator.press("na:2:kind:party", forge=True)
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
 
 
 async def test_day_buttons_and_back(harness, hub):
@@ -384,9 +386,13 @@ async def test_coordinator_cannot_create_for_another_station(harness, hub):
     coordinator = await make_coordinator(harness, hub)
     await coordinator.send("/new_activity")
     await coordinator.press(f"na:1:station:{village.id}", forge=True)
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     await coordinator.press("na:1:station:0", forge=True)  # city-wide is for admins
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
 
 
 async def test_admin_creates_a_city_wide_call(harness, hub):

@@ -66,7 +66,7 @@ async def test_station_name_hostile_input(harness):
         "What is the station's name in Chinese?",
     ]
     await admin.send("x" * 5000)
-    assert admin.texts()[-2].startswith("That is too long (5000 characters)")
+    assert admin.texts()[-2].startswith("That is too long (5,000 characters)")
     await admin.send("   ")
     assert admin.texts()[-2] == "This can't be empty."
     await admin.send("/nonsense")
@@ -76,7 +76,10 @@ async def test_station_name_hostile_input(harness):
     await admin.send("community")
     assert admin.texts()[-2:] == ["Please use the buttons below.", "What kind of station is it?"]
     await admin.press("adm:kind:spaceport", forge=True)
-    assert admin.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        admin.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     await admin.tap("✖ Cancel")
     assert admin.last_text() == "Cancelled; nothing was changed."
     assert (await counts(harness))[0] == 0

@@ -31,7 +31,7 @@ async def test_correcting_hours_keeps_the_original(harness, scene):
     await check_in(harness, activity)
     await coordinator.press(f"mg:att:{activity.id}", forge=True)
     assert coordinator.last_text().startswith("Free eye clinic: 1 checked in.")
-    assert "• Talent 501 — 2 h walk-in" in coordinator.last_text()
+    assert "• Talent 501 — 2 h (walk-in)" in coordinator.last_text()
     await coordinator.tap("✏️ Talent 501")
     assert coordinator.last_text().startswith("How many hours did Talent 501 actually serve?")
     await coordinator.send("lots")
@@ -41,7 +41,7 @@ async def test_correcting_hours_keeps_the_original(harness, scene):
     assert coordinator.last_text().startswith("Please answer with a text message.")
     await coordinator.send("Left early to see a patient")
     assert coordinator.texts()[-2].startswith("Saved: Talent 501's hours are corrected")
-    assert "• Talent 501 — 1.5 h walk-in" in coordinator.last_text()
+    assert "• Talent 501 — 1.5 h (walk-in" in coordinator.last_text()
     [row] = await harness.services.checkins.points.attendance(activity.id)
     assert (row.hours, row.current_hours) == (2.0, 1.5)
     corrections = await harness.services.checkins.points.corrections(row.id)
@@ -113,7 +113,7 @@ async def test_admin_adjusts_points_never_below_zero(harness, scene):
     await admin.tap("Talent 501 · Harbin")
     await admin.send("+20")
     await admin.send("Helped at the spring fair")
-    assert admin.last_text() == "Done: Talent 501 +20 points; the balance is now 25."
+    assert admin.last_text() == "Done: +20 points for Talent 501; their balance is now 25."
     rows = await harness.services.db.fetch_all(
         "SELECT delta, kind, reason, by_whom FROM ledger WHERE talent_id = ? ORDER BY id",
         (talent.id,),
@@ -245,7 +245,7 @@ async def test_nobody_credits_themselves(harness, scene):
     await coordinator.press(f"mg:man:{activity.id}", forge=True)
     await coordinator.send("Talent 501")
     await coordinator.tap("Talent 501 · Harbin")
-    assert "• Talent 501 — 2 h walk-in · checked in by hand by Coco" in coordinator.last_text()
+    assert "• Talent 501 — 2 h (walk-in, checked in by hand by Coco)" in coordinator.last_text()
     # Their own hours, after scanning like everyone else, are for someone else to correct.
     token = await harness.services.checkins.code(await admin_viewer(harness), activity.id)
     await coordinator.send(f"/start ci-{token}")

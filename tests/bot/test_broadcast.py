@@ -55,7 +55,7 @@ async def test_coordinator_broadcasts_to_their_station(harness, city):
     await coordinator.tap("Any field")
     await coordinator.tap("Everyone")
     assert coordinator.last_text() == (
-        "Ready to send\nReaches: 3 talents\nStation: Downtown hub\nExpertise: Any field\n"
+        "Ready to send\nTalents it will reach: 3\nStation: Downtown hub\nExpertise: Any field\n"
         "Who: Everyone\n\nFree clinic on Saturday, 9:00 at the hub."
     )
     await coordinator.tap("📣 Send")
@@ -85,7 +85,7 @@ async def test_formatting_is_kept_and_markup_characters_are_plain_text(harness, 
 async def test_expertise_filter(harness, city):
     _, _, coordinator = city
     await compose(coordinator, field="Law")
-    assert "Reaches: 2 talents" in coordinator.last_text()
+    assert "Talents it will reach: 2" in coordinator.last_text()
     await coordinator.tap("📣 Send")
     await harness.outbox.drain()
     assert set(await deliveries(harness)) == {502, 503}
@@ -94,7 +94,7 @@ async def test_expertise_filter(harness, city):
 async def test_in_the_city_now_filter(harness, city):
     _, _, coordinator = city
     await compose(coordinator, presence="Only those in the city now")
-    assert "Reaches: 2 talents" in coordinator.last_text()
+    assert "Talents it will reach: 2" in coordinator.last_text()
     await coordinator.tap("📣 Send")
     await harness.outbox.drain()
     assert set(await deliveries(harness)) == {501, 502}
@@ -107,7 +107,7 @@ async def test_opted_out_talents_are_left_out(harness, city):
     await talent.tap("✅ Messages from coordinators")
     assert "🔕 Messages from coordinators" in talent.buttons()
     await compose(coordinator)
-    assert "Reaches: 2 talents" in coordinator.last_text()
+    assert "Talents it will reach: 2" in coordinator.last_text()
     await coordinator.tap("📣 Send")
     await harness.outbox.drain()
     assert set(await deliveries(harness)) == {501, 503}
@@ -121,14 +121,14 @@ async def test_admin_chooses_any_station_or_all(harness, city):
     await admin.tap("All stations")
     await admin.tap("Any field")
     await admin.tap("Everyone")
-    assert "Reaches: 4 talents" in admin.last_text()
+    assert "Talents it will reach: 4" in admin.last_text()
     await admin.tap("◀ Back")
     await admin.tap("◀ Back")
     await admin.tap("◀ Back")
     await admin.tap("Village station")
     await admin.tap("Any field")
     await admin.tap("Everyone")
-    assert "Reaches: 1 talents" in admin.last_text()
+    assert "Talents it will reach: 1" in admin.last_text()
     await admin.tap("📣 Send")
     await harness.outbox.drain()
     assert set(await deliveries(harness)) == {601}
@@ -152,10 +152,10 @@ async def test_blocked_talent_is_marked_unreachable_and_left_out(harness, city):
     assert (await harness.services.talents.by_telegram_id(504)).reachable is False
     # The next broadcast leaves them out until they write to the bot again.
     await compose(coordinator)
-    assert "Reaches: 3 talents" in coordinator.last_text()
+    assert "Talents it will reach: 3" in coordinator.last_text()
     await harness.user("Back", id=504).send("hello")
     await compose(coordinator)
-    assert "Reaches: 4 talents" in coordinator.last_text()
+    assert "Talents it will reach: 4" in coordinator.last_text()
 
 
 async def test_retry_after_is_honoured(harness, city, monkeypatch):
@@ -272,7 +272,10 @@ async def test_coordinator_cannot_reach_another_station(harness, city):
     await coordinator.send("/broadcast")
     await coordinator.send("Hello")
     await coordinator.press(f"bc:2:station:{village.id}", forge=True)
-    assert "That button belongs to an earlier message." in coordinator.last_text()
+    assert (
+        "That button has expired; please use the buttons of the newest message."
+        in coordinator.last_text()
+    )
     await coordinator.press("bc:3:field:any", forge=True)
     await coordinator.press("bc:4:presence:all", forge=True)
     await coordinator.tap("📣 Send")
@@ -299,7 +302,7 @@ async def test_coordinator_cannot_cancel_someone_elses_broadcast(harness, city):
     ("act", "explanation"),
     [
         ("empty", "This can't be empty."),
-        ("long", "That is too long (5000 characters); please keep it under 4096."),
+        ("long", "That is too long (5,000 characters); please keep it under 4,096."),
         ("sticker", "Only a text or a photo can be broadcast."),
     ],
 )
@@ -359,7 +362,7 @@ async def test_message_the_talents_signed_up_for_an_activity(harness, city):
     await coordinator.tap("📣 Message those signed up")
     await coordinator.send("Please bring your ID card.")
     assert coordinator.last_text().startswith(
-        "Ready to send\nReaches: 3 talents\nStation: Signed up for Free eye clinic"
+        "Ready to send\nTalents it will reach: 3\nStation: Signed up for Free eye clinic"
     )
     await coordinator.tap("◀ Back")
     await coordinator.send("Please bring your ID card and glasses.")

@@ -1,12 +1,15 @@
 """QR check-in: the window, one credit per talent, revoked codes, registering first, /points."""
 
 import asyncio
+import io
 import re
 from datetime import timedelta
 
+import pypdf
 import pytest
 
 from tests.bot.test_activities import STARTS, admin_viewer, make_activity
+from tests.bot.test_certificates import poppler
 from tests.support.flows import add_station, make_coordinator, received, register, seed_talent
 from tests.support.harness import ADMIN_ID
 
@@ -36,13 +39,12 @@ async def test_coordinator_gets_a_printable_code_and_can_renew_it(harness, hub):
     await coordinator.tap("✅ Published · Sat, Dec 5 9:30\u202fAM · Free eye clinic")
     await coordinator.tap("📱 Check-in QR code")
     page = harness.api.bot_messages(coordinator.id)[-1]
-    svg = harness.api.file_bytes(page["document"]["file_id"]).decode()
-    assert svg.startswith("<svg") and ">Free eye clinic</text>" in svg
-    assert "Dec 5, 2026 9:30" in svg and "start=ci-" in svg
+    assert page["document"]["file_name"].endswith(".pdf")
+    assert harness.api.file_bytes(page["document"]["file_id"]).startswith(b"%PDF-")
     photo = harness.api.bot_messages(coordinator.id)[-2]
     png = harness.api.file_bytes(photo["photo"][-1]["file_id"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert photo["caption"].startswith("Free eye clinic\nDec 5, 2026 9:30")
+    assert photo["caption"].startswith("Free eye clinic\nDec 5, 2026, 9:30")
     first = LINK.search(photo["caption"]).group(1)
     assert len(first) >= 22  # 128 random bits
     await coordinator.tap("🔄 New code")
@@ -58,10 +60,46 @@ async def test_coordinator_gets_a_printable_code_and_can_renew_it(harness, hub):
     assert await harness.services.points.points.balance(talent.id) == 10
 
 
+# Forty characters: one line of this at the page's largest type would run off the paper.
+LONG_TITLE = "二〇二六年冬季候鸟人才健康服务月暨市民中心站社区老年人眼科与慢性病免费义诊咨询会"
+
+
+async def test_the_printable_page_is_an_a4_pdf_with_the_whole_title(harness, hub, tmp_path):
+    assert len(LONG_TITLE) == 40
+    await make_activity(harness, hub, title=LONG_TITLE, place="市民中心站 二楼 2 号教室")
+    coordinator = await make_coordinator(harness, hub, language="zh")
+    await coordinator.send("/manage")
+    await coordinator.tap(next(b for b in coordinator.buttons() if b.startswith("✅")))
+    await coordinator.tap("📱 签到二维码")
+    page = harness.api.bot_messages(coordinator.id)[-1]
+    assert page["caption"] == (
+        "可打印的签到页（A4）：大号二维码，附活动名称、时间和地点，请贴在入口处。"
+    )
+    data = harness.api.file_bytes(page["document"]["file_id"])
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)  # A4
+    fonts = poppler("pdffonts", data, tmp_path).splitlines()
+    assert "NotoSansCJKSC" in fonts[2] and " yes yes yes " in fonts[2]  # embedded
+    text = poppler("pdftotext", data, tmp_path)
+    joined = "".join(text.split())
+    assert LONG_TITLE in joined  # all of it, over as many lines as it takes
+    assert "2026年12月5日09:30–11:30" in joined
+    assert "市民中心站二楼2号教室" in joined
+    assert "用手机相机扫描二维码签到 · Scan with your phone's camera to check in" in text
+    assert LINK.search(joined)
+    caption = harness.api.bot_messages(coordinator.id)[-2]["caption"]
+    assert LINK.search(joined).group(1) == LINK.search(caption).group(1)
+
+
 @pytest.mark.parametrize(
     ("moment", "reply"),
     [
-        (STARTS - timedelta(minutes=61), "Check-in for Free eye clinic opens at 12/5/26, 8:30"),
+        (
+            STARTS - timedelta(minutes=61),
+            "Check-in for Free eye clinic opens at Dec 5, 2026, 8:30",
+        ),
         (STARTS - timedelta(minutes=59), "✅ Checked in: Free eye clinic."),
         (STARTS + timedelta(hours=2, minutes=-1), "✅ Checked in: Free eye clinic."),
         (STARTS + timedelta(hours=2, minutes=1), "Free eye clinic has ended; check-in is closed."),

@@ -131,7 +131,7 @@ async def test_marking_used_is_asked_first(harness, voucher_at_desk):
     assert (await harness.services.rewards.rewards.voucher(voucher.code)).status == "used"
     # Everything happened on the one card, which now says who used it, with no buttons.
     assert desk.messages()[-1]["message_id"] == card
-    assert "状态：☑️ 已于 2026/11/26 10:00 使用（核销人 前台小李）" in desk.last_text()
+    assert "状态：☑️ 已于 2026年11月26日 10:00 使用（核销人：前台小李）" in desk.last_text()
     assert desk.inline_buttons() == []
     await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
     assert desk.alerts()[-1] == "该兑换券已经使用过了。"
@@ -147,5 +147,8 @@ async def test_only_the_desk_may_ask(harness, voucher_at_desk):
             await user.press(data, forge=True)
             assert user.alerts()[-1] == "Sorry, you are not allowed to do that.", data
     await elsewhere.press("vc:ask:NOTACODE1", forge=True)
-    assert elsewhere.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        elsewhere.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     assert (await harness.services.rewards.rewards.voucher(voucher.code)).status == "valid"

@@ -76,7 +76,9 @@ async def test_a_guessed_stay_is_asked_back_no_asks_again_yes_stores_it(harness)
     assert (after.stay_from, after.stay_to) == (before.stay_from, before.stay_to)
     # The answered question's Yes no longer stores anything.
     await alice.press("reg:9:sure:yes", message_id=asked)
-    assert alice.last_text().startswith("That button belongs to an earlier message.")
+    assert alice.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     await alice.send("June 1 to Sep 1")
     assert alice.last_text() == "Tuesday 1 Jun 2027 to Wednesday 1 Sep 2027 — is that right?"
     await alice.tap("✅ Yes")
@@ -205,5 +207,7 @@ async def test_a_guess_is_forgotten_once_another_question_is_shown(harness, hub)
     await coordinator.tap("Fri 27 Nov")
     await coordinator.tap("◀ Back")  # the start question again
     await coordinator.press("na:6:sure:yes", message_id=asked)
-    assert coordinator.last_text().startswith("That button belongs to an earlier message.")
+    assert coordinator.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     assert await stored_starts(harness) == []

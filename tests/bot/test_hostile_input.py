@@ -50,7 +50,7 @@ async def test_photo(harness, step):
     ("step", "explanation"),
     [
         ("consent", "Please use the buttons"),
-        ("name", "That is too long (5000 characters)"),
+        ("name", "That is too long (5,000 characters)"),
         ("phone", "doesn't look like a phone number"),
         ("expertise", "Please use the buttons"),
         ("title", "That is too long"),
@@ -75,7 +75,12 @@ async def test_button_from_an_old_message(harness, step):
         m for m in alice.messages() if "Privacy notice" in (m.get("text") or "")
     )
     await alice.press("reg:2:consent:yes", message_id=consent_message["message_id"])
-    await assert_asked_again(harness, alice, step, "That button belongs to an earlier message.")
+    await assert_asked_again(
+        harness,
+        alice,
+        step,
+        "That button has expired; please use the buttons of the newest message.",
+    )
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -97,7 +102,12 @@ async def test_forged_callback(harness, step, data):
     await walk_to(harness, alice, step)
     n = STEPS.index(step) + 2  # the step numbers of the dialog, consent being 2
     await alice.press(data.format(n=n), forge=True)
-    await assert_asked_again(harness, alice, step, "That button belongs to an earlier message.")
+    await assert_asked_again(
+        harness,
+        alice,
+        step,
+        "That button has expired; please use the buttons of the newest message.",
+    )
 
 
 async def test_empty_and_blank_names(harness):

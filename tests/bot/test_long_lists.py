@@ -99,7 +99,7 @@ async def test_three_hundred_attendees(harness, crowd):
     ]
     assert sorted(seen) == sorted(t.name for t in talents)
     assert (
-        f"• {long_name(6)} — 2 h walk-in · checked in by hand by {'C' * 64}" in (pages[0]["text"])
+        f"• {long_name(6)} — 2 h (walk-in, checked in by hand by {'C' * 64})" in (pages[0]["text"])
     )
     for number, page in enumerate(pages, 1):
         assert page["text"].startswith("Free eye clinic: 300 checked in.")

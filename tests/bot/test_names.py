@@ -33,7 +33,7 @@ async def test_attendance_names_who_checked_in_and_who_corrected(harness):
     await office.send("1")
     await office.send("Came late")
     assert (
-        "• Talent 501 — 1 h walk-in · checked in by hand by Coco · hours corrected by Wang Li"
+        "• Talent 501 — 1 h (walk-in, checked in by hand by Coco, hours corrected by Wang Li)"
         in office.last_text()
     )
     # Someone the bot never heard from is shown by id, never as a bare number.
@@ -46,7 +46,7 @@ async def test_attendance_names_who_checked_in_and_who_corrected(harness):
         by=9104,
     )
     await office.press(f"mg:att:{activity.id}", forge=True)
-    assert "• Talent 502 — 2 h walk-in · checked in by hand by ID 9104" in office.last_text()
+    assert "• Talent 502 — 2 h (walk-in, checked in by hand by ID 9104)" in office.last_text()
 
 
 async def test_the_desk_card_names_who_used_it(harness):
@@ -67,9 +67,9 @@ async def test_the_desk_card_names_who_used_it(harness):
     await harness.services.rewards.use(stranger, by_stranger.code)
     office = harness.admin(language="zh")
     await office.send(f"/verify {by_desk.code}")
-    assert office.last_text().endswith("使用（核销人 Hotel desk）")
+    assert office.last_text().endswith("使用（核销人：Hotel desk）")
     await office.send(f"/verify {by_stranger.code}")
-    assert office.last_text().endswith("使用（核销人 ID 9104）")
+    assert office.last_text().endswith("使用（核销人：ID 9104）")
 
 
 async def test_the_adjust_question_names_the_last_adjustment(harness):

@@ -36,7 +36,7 @@ async def test_an_adjustment_is_told_in_each_talents_language(harness):
     wang = await seed_talent(harness, 501, language="zh")
     await seed_talent(harness, 502, language="en")
     admin = await adjust_in_chat(harness, "+20", "春季集市帮忙")
-    assert admin.last_text() == "Done: Talent 501 +20 points; the balance is now 20."
+    assert admin.last_text() == "Done: +20 points for Talent 501; their balance is now 20."
     await adjust_in_chat(harness, "+1000", "Translated the guide", name="Talent 502")
     # Nothing went out from the handler: the notices wait in the outbox's rows.
     assert received(harness, 501) == [] and received(harness, 502) == []

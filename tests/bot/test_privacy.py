@@ -279,7 +279,10 @@ async def test_after_erasing_the_bot_does_not_know_them_and_they_may_start_over(
     # The old Yes button must not erase the new account.
     yes = confirmation["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await alice.press(yes, message_id=confirmation["message_id"], forge=True)
-    assert alice.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        alice.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     assert (await harness.services.talents.by_telegram_id(alice.id)).name == "Wang Li"
 
 

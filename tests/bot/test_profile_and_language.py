@@ -121,11 +121,16 @@ async def test_forged_edit_button(harness):
     await register(harness, alice)
     await alice.send("/profile")
     await alice.press("prof:edit:telegram_id", forge=True)
-    assert alice.last_text() == "That button belongs to an earlier message."
+    assert (
+        alice.last_text()
+        == "That button has expired; please use the buttons of the newest message."
+    )
     bob = harness.user("Bob")
     await bob.send("/help")
     await bob.press("prof:edit:name", forge=True)  # not registered
-    assert bob.last_text() == "That button belongs to an earlier message."
+    assert (
+        bob.last_text() == "That button has expired; please use the buttons of the newest message."
+    )
 
 
 async def test_language_switch_changes_replies_and_menu(harness):

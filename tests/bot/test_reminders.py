@@ -34,10 +34,10 @@ async def test_sent_once_when_due_in_the_talents_language(harness):
     await schedule(harness, zh)
     assert await harness.outbox.send_due_reminders() == 2  # due now: 24 h before the start
     assert received(harness, 801) == [
-        "⏰ Reminder: Free clinic <b> starts 11/27/26, 10:00\u202fAM at Hub & Co."
+        "⏰ Reminder: Free clinic <b> starts Nov 27, 2026, 10:00\u202fAM at Hub & Co."
     ]
     assert received(harness, 802) == [
-        "⏰ 提醒：Free clinic <b> 将于 2026/11/27 10:00 在Hub & Co开始。"
+        "⏰ 提醒：Free clinic <b> 将于 2026年11月27日 10:00 开始，地点：Hub & Co。"
     ]
     assert await harness.outbox.send_due_reminders() == 0
     assert len(received(harness, 801)) == 1

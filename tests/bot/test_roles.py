@@ -129,9 +129,10 @@ async def test_a_revoked_partner_can_no_longer_verify(harness):
     await admin.send("/admin")
     await admin.tap("👥 身份与邀请")
     await admin.tap("温泉酒店")
-    assert f"合作商家：\n• 尚未填写资料（Telegram 编号 {desk.id}）" in admin.last_text()
-    await admin.tap(f"✖ 尚未填写资料（Telegram 编号 {desk.id}） · 合作商家")
-    assert admin.last_text().startswith(f"确定取消 尚未填写资料（Telegram 编号 {desk.id}） 在")
+    # Named by the Telegram first name the bot saw, before any profile exists.
+    assert "合作商家：\n• Desk · 2026年11月26日 起" in admin.last_text()
+    await admin.tap("✖ Desk · 合作商家")
+    assert admin.last_text().startswith("确定取消 Desk 在")
     confirmation = admin.messages()[-1]
     yes = confirmation["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await admin.tap("确定取消")

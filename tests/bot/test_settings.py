@@ -39,7 +39,7 @@ async def test_chinese_labels(harness):
     wang = harness.user("王", language="zh-hans")
     await register(harness, wang, locale="zh")
     await wang.send("/settings")
-    assert wang.buttons()[:2] == ["✅ 协调员群发的消息", "✅ 活动通知：活动"]
+    assert wang.buttons()[:2] == ["✅ 协调员群发的消息", "✅ 活动通知"]
 
 
 async def test_unregistered_and_forged(harness):
@@ -52,6 +52,9 @@ async def test_unregistered_and_forged(harness):
     await register(harness, alice)
     await alice.send("/settings")
     await alice.press("set:everything", forge=True)
-    assert alice.alerts()[-1] == "That button belongs to an earlier message."
+    assert (
+        alice.alerts()[-1]
+        == "That button has expired; please use the buttons of the newest message."
+    )
     talent = await harness.services.talents.by_telegram_id(alice.id)
     assert await harness.services.preferences.preferences.optouts(talent.id) == set()

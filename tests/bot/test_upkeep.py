@@ -67,7 +67,7 @@ async def test_admin_sees_how_the_bot_is_doing(harness):
         "Activities this season (since Oct 1, 2026): 1",
         "Broadcast #1 running: 0 of 3 sent, 3 pending",
         "Reminders due and not yet sent: 1",
-        f"Last update handled: 11/26/26, 10:00\u202fAM (#{last_update(harness)})",
+        f"Last update handled: Nov 26, 2026, 10:00\u202fAM (#{last_update(harness)})",
         "Last backup: none yet ⚠️",
     ]
 

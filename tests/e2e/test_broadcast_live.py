@@ -50,7 +50,7 @@ async def test_admin_broadcast_is_delivered_by_the_running_bot(tmp_path):
         await admin.tap("Any field")
         await admin.expect("in the city now")
         await admin.tap("Everyone")
-        await admin.expect("Reaches: 10 talents")
+        await admin.expect("Talents it will reach: 10")
         await admin.tap("📣 Send")
         await admin.expect("Broadcast finished: 10 of 10 sent · 0 unreachable · 0 failed.")
         for telegram_id in TALENTS:

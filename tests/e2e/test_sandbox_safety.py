@@ -192,7 +192,7 @@ async def test_files_are_never_served_as_something_a_browser_runs(box):
         sent = await http.post("/api/send", json={"user": COORDINATOR, **body})
         assert sent.status_code == 200, sent.text
 
-    # The coordinator prints the check-in code: a PNG and an SVG page with the title.
+    # The coordinator prints the check-in code: a PNG and a PDF page with the title.
     await send(lang="en", text="/manage")
     (listing,) = await sandbox.until(
         lambda: _bot_messages(http, COORDINATOR, lambda m: bool(m["buttons"]))
@@ -209,11 +209,11 @@ async def test_files_are_never_served_as_something_a_browser_runs(box):
         lambda: _bot_messages(http, COORDINATOR, lambda m: "document" in m)
     )
     (photo,) = await _bot_messages(http, COORDINATOR, lambda m: "photo" in m)
-    assert svg["document"]["name"].endswith(".svg")
+    assert svg["document"]["name"].endswith(".pdf")
 
     for query in ({"download": "1", "name": "x.html"}, {"name": "x.html"}, {}):
         got = await http.get(f"/api/file/{svg['document']['id']}", params=query)
-        assert got.status_code == 200 and b"<svg" in got.content
+        assert got.status_code == 200 and got.content.startswith(b"%PDF-")
         assert got.headers["content-type"] == "application/octet-stream", query
         assert got.headers["content-disposition"].startswith("attachment;"), query
         assert got.headers["x-content-type-options"] == "nosniff"

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from bot.exports import csv_bytes, safe_cell
+from bot.exports import csv_bytes, safe_cell, safe_filename
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -27,3 +27,18 @@ def test_csv_bytes_has_a_bom_and_safe_cells_in_every_row_and_the_header():
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows == [["'=name", "points"], ["'=1+1", "-3"], ["王丽", "7"]]
+
+
+@pytest.mark.parametrize(
+    ("stem", "name"),
+    [
+        ("结算单-温泉酒店-2026-11", "结算单-温泉酒店-2026-11.csv"),
+        ("结算单-温泉/酒店\\后台-2026-11", "结算单-温泉-酒店-后台-2026-11.csv"),
+        ("statement-Spa\x00\x07\r\nhotel\u202e-2026-11", "statement-Spa hotel-2026-11.csv"),
+        ("../../etc/passwd", "etc-passwd.csv"),
+        ("...", "file.csv"),
+        ("名" * 200, "名" * 80 + ".csv"),
+    ],
+)
+def test_file_names_are_safe(stem, name):
+    assert safe_filename(stem, ".csv") == name
