@@ -86,7 +86,7 @@ async def test_coordinator_opens_and_the_station_hears(harness, city):
     assert coordinator.last_text() == (
         "Ready to open\nProduce: Fresh chillies\nGoal: 20,000 jin\nPrice: ¥6.50 per jin\n"
         "Collect: Village office gate, 5 Dec 9:00-11:00\nSeller: Mr Wang 138 0000 0000\n"
-        "Closes: 11/27/26, 8:00\u202fPM\n\nThe station's talents will be told."
+        "Closes: Nov 27, 2026, 8:00\u202fPM\n\nThe station's talents will be told."
     )
     await coordinator.double_tap("✅ Open the campaign")
     assert await harness.services.db.fetch_value("SELECT count(*) FROM campaigns") == 1

@@ -240,7 +240,9 @@ async def test_permissions_forged_self_accept_and_other_station(harness, hospita
     await stranger.send("/start")
     await stranger.press(f"rq:apply:{activity.id}", forge=True)
     # Registration is open: its question answers the button, and nothing is stored.
-    assert stranger.last_text().startswith("That button belongs to an earlier message.")
+    assert stranger.last_text().startswith(
+        "That button has expired; please use the buttons of the newest message."
+    )
     assert len(await harness.services.requests.requests.of_request(activity.id)) == 2
     ordinary = await make_activity(harness, hospital, title="Open day")
     await coordinator.press(f"rq:view:{ordinary.id}:0", forge=True)  # not a request
@@ -344,7 +346,7 @@ async def test_coordinators_hear_of_each_application(harness, hospital, hub):
     await harness.services.people.set_language(coordinator.id, "en")
     await apply(harness, 502, note=None)
     assert coordinator.last_text() == (
-        "🙋 Talent 502 applied to Knee replacement guidance (Dec 5, 2026 9:30\u202fAM –"
+        "🙋 Talent 502 applied to Knee replacement guidance (Dec 5, 2026, 9:30\u202fAM –"
         " 11:30\u202fAM)."
     )
     await coordinator.tap("🙋 Applicants")

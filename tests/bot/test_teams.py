@@ -168,7 +168,7 @@ async def test_team_broadcast_reaches_exactly_its_members(harness, city):
     await coordinator.tap("Clinic volunteers")
     await coordinator.tap("📣 Message the team")
     await coordinator.send("Meet at the gate at 8.")
-    assert "Reaches: 2 talents" in coordinator.last_text()
+    assert "Talents it will reach: 2" in coordinator.last_text()
     assert "Team: Clinic volunteers" in coordinator.last_text()
     await coordinator.tap("📣 Send")
     await harness.outbox.drain()
@@ -389,7 +389,7 @@ async def test_broadcast_offers_the_teams_a_coordinator_runs(harness, city):
     assert coordinator.buttons() == ["Team: Clinic volunteers", "✖ Cancel"]
     await coordinator.tap("Team: Clinic volunteers")
     await coordinator.send("Team meeting on Friday.")
-    assert "Reaches: 1 talents" in coordinator.last_text()
+    assert "Talents it will reach: 1" in coordinator.last_text()
     await coordinator.tap("📣 Send")
     await harness.outbox.drain()
     assert received(harness, 503) == ["Team meeting on Friday."]
