@@ -307,6 +307,8 @@ class Outbox:
         if finished:
             self._contents.pop(broadcast.id, None)
             self._last_progress.pop(broadcast.id, None)
+            # Its progress message may have been put up since ``broadcast`` was read.
+            broadcast = await rows.get(broadcast.id) or broadcast
         await self.show_progress(broadcast, progress, finished=finished)
 
     async def show_progress(
