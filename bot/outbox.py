@@ -178,6 +178,7 @@ class Outbox:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._contents: dict[int, Content] = {}
         self._last_progress: dict[int, float] = {}
+        self._reported_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._schedule_lock = asyncio.Lock()
         services.broadcasts.on_queued = self.wake
@@ -226,7 +227,12 @@ class Outbox:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(idle):
                             await self._wake.wait()
-                await self._report_all()
+                # Progress is shown every few seconds; looking more often would cost a query
+                # per message sent. When nothing is in flight a broadcast may have just ended.
+                moment = time.monotonic()
+                if not self._inflight or moment - self._reported_at >= PROGRESS_EVERY:
+                    self._reported_at = moment
+                    await self._report_all()
             except asyncio.CancelledError:
                 raise
             except Exception:

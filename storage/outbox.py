@@ -208,10 +208,9 @@ class BroadcastRepository(MessageRows):
         return datetime.fromisoformat(value) if value else None
 
     async def progress(self, broadcast_id: int) -> Progress:
-        """Counts of a broadcast's deliveries by state."""
+        """Counts of a broadcast's deliveries by state (kept by triggers: one small read)."""
         rows = await self.db.fetch_all(
-            "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ? GROUP BY status",
-            (broadcast_id,),
+            "SELECT status, n FROM delivery_counts WHERE broadcast_id = ?", (broadcast_id,)
         )
         counts = {row[0]: row[1] for row in rows}
         return Progress(total=sum(counts.values()), **counts)
@@ -220,11 +219,11 @@ class BroadcastRepository(MessageRows):
         """Mark a running broadcast finished once nothing is left; True when it just finished."""
         async with self.db.transaction() as tx:
             left = await tx.fetch_one(
-                "SELECT 1 FROM deliveries WHERE broadcast_id = ?"
-                " AND status IN ('pending', 'sending') LIMIT 1",
+                "SELECT coalesce(sum(n), 0) FROM delivery_counts WHERE broadcast_id = ?"
+                " AND status IN ('pending', 'sending')",
                 (broadcast_id,),
             )
-            if left is not None:
+            if left is not None and left[0]:
                 return False
             changed = await tx.execute_rowcount(
                 "UPDATE broadcasts SET status = 'finished', finished_at = :now"
