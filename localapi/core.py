@@ -946,9 +946,7 @@ class FakeBotApi:
                 self._per_chat[chat_id] = chat
         if chat is not None:
             windows.append(chat)
-        if not windows:
-            return
-        wait = max(window.retry_after(now) for window in windows)
+        wait = max((window.retry_after(now) for window in windows), default=0)
         if wait:
             raise BotApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         for window in windows:

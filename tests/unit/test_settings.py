@@ -12,6 +12,7 @@ VARIABLES = (
     "TALENTBOT_TIMEZONE",
     "TALENTBOT_DEFAULT_LOCALE",
     "TALENTBOT_WEBHOOK_URL",
+    "TALENTBOT_PAID_BROADCAST",
 )
 
 
@@ -32,6 +33,7 @@ def test_defaults_match_the_design():
     assert settings.timezone == "Asia/Shanghai"
     assert settings.default_locale == "zh"
     assert settings.webhook_url is None
+    assert settings.paid_broadcast is False  # nobody pays for messages unless they chose to
 
 
 def test_environment_is_read(monkeypatch):
@@ -83,3 +85,8 @@ def test_two_bad_variables_are_both_named(monkeypatch):
         load_settings()
     assert "TALENTBOT_DEFAULT_LOCALE" in str(caught.value)
     assert "TALENTBOT_ADMIN_IDS" in str(caught.value)
+
+
+def test_paid_broadcast_is_read(monkeypatch):
+    monkeypatch.setenv("TALENTBOT_PAID_BROADCAST", "1")
+    assert load_settings().paid_broadcast is True
