@@ -335,6 +335,9 @@ class Outbox:
                 chat_id=broadcast.progress_chat_id,
                 message_id=broadcast.progress_message_id,
                 reply_markup=markup,
+                # Not an answer to anything the author just did: it keeps to the chat's
+                # one a second like bulk, instead of bursting after a reply.
+                rate_limit_args=BulkSend(),
             )
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():

@@ -17,12 +17,13 @@ from a :class:`Pacer`:
 
 How the budget is counted: Telegram counts a message when it *arrives*, in a sliding window of a
 second; we only know when we sent it and when its answer came back. A message occupies our window
-from the moment its turn is granted until a window's length after its answer, less the shortest
-round trip seen: that much of the answer's way back and of the next request's way out is certain,
-so the arrival of the next message cannot fall inside the previous one's window unless Telegram's
-would too. That keeps the pace a few per cent under the physical limit without a fixed share, and
-a 429 that still comes (a network slower than ever seen) widens a small margin that then narrows
-again with every answer that comes back clean.
+from the moment its turn is granted until a window's length after its answer, less a credit: the
+answer's way back and the next request's way out take at least the shortest round trip seen
+between them, so a message granted once the previous one's occupancy ended arrives outside that
+one's window at Telegram. The credit is a share of the shortest round trip (the shortest seen
+overstates the two shortest halves until many have been seen). That keeps the pace within a few
+per cent of the physical limit without a fixed share, and a 429 that still comes widens a small
+margin that narrows again with every answer that comes back clean.
 """
 
 from __future__ import annotations
@@ -59,12 +60,18 @@ GROUP_LIMIT = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP  # 20 a minute in a group
 GROUP_SECONDS = 60.0
 # How long a reply may wait for flood control before it is given up.
 MAX_WAIT = 60.0
+# The shortest round trip seen is the shortest way out plus the shortest way back only in the
+# long run: the credit is a share of it, and only once this many round trips have been seen.
+CREDIT_SHARE = 0.9
+CREDIT_AFTER = 100
 # A 429 widens the margin by this much; every clean answer narrows it by a thousandth of it.
 MARGIN_STEP = 0.02
 MAX_MARGIN = 0.25
 # A refusal within a chat's window (plus this) of the chat's previous message is taken for the
 # chat's limit, not the bot's: only that chat waits.
 CHAT_SLACK = 0.25
+# Bulk turns late by up to this many gaps catch up; after a longer quiet they start afresh.
+CATCH_UP = 3
 INFINITY = math.inf
 
 
@@ -152,6 +159,7 @@ class Pacer:
         rate: float = 30.0,
         per_chat_interval: float = 1.0,
         paid_rate: float = PAID_RATE,
+        credit_after: int = CREDIT_AFTER,
     ) -> None:
         if rate <= 0 or paid_rate <= 0:
             raise ValueError("rates must be positive")
@@ -159,15 +167,17 @@ class Pacer:
         self.free = _window(rate)
         self.paid = _window(paid_rate)
         self.per_chat_interval = per_chat_interval
-        self.credit = 0.0  # the shortest round trip seen, once one was seen
+        self.shortest_rtt = INFINITY
+        self._round_trips = 0
+        self._credit_after = credit_after
+        self.credit = 0.0  # what of a round trip is certain: CREDIT_SHARE of the shortest seen
         self.margin = 0.0
-        self._rtt_seen = False
         self._chats: dict[int | None, Window] = {}
         self._replies: dict[int | None, deque[Ticket]] = {}
         self._turns: deque[int | None] = deque()  # chats with replies waiting, round-robin
         self._bulk: list[Ticket] = []  # in order of ``order`` (a retry keeps its place)
         self._bulk_gap = {self.free: 1.0 / rate, self.paid: 1.0 / paid_rate}
-        self._last_bulk = {self.free: -INFINITY, self.paid: -INFINITY}
+        self._next_bulk = {self.free: -INFINITY, self.paid: -INFINITY}
         self._grants = 0
 
     # -- queues ------------------------------------------------------------------------------
@@ -237,7 +247,12 @@ class Pacer:
                 if ticket.chat in self._replies or self._chat(ticket.chat).free_at(now) > now:
                     continue
                 self._bulk.remove(ticket)
-                self._last_bulk[pool] = now
+                # Spaced on a schedule, not from the moment granted: a turn granted a little
+                # late (a busy event loop) must not push every later one back with it.
+                gap = self._bulk_gap[pool]
+                behind = now - self._next_bulk[pool]
+                self._next_bulk[pool] = now if behind > CATCH_UP * gap else self._next_bulk[pool]
+                self._next_bulk[pool] += gap
                 self._take(ticket, pool, now)
                 granted.append(ticket)
                 open_pools.discard(pool)  # the next bulk turn of this pool is a gap away
@@ -274,13 +289,16 @@ class Pacer:
     def _bulk_at(self, pool: Window, now: float) -> float:
         # Bulk is spread evenly over the window, so a reply that comes meanwhile finds a slot
         # freeing soon instead of a second's worth taken at once.
-        return max(pool.free_at(now), self._last_bulk[pool] + self._bulk_gap[pool])
+        return max(pool.free_at(now), self._next_bulk[pool])
 
     def answered(self, ticket: Ticket, now: float) -> None:
         """The request's answer came back (any answer but a 429)."""
         rtt = now - ticket.granted_at
-        if not self._rtt_seen or rtt < self.credit:
-            self.credit, self._rtt_seen = max(0.0, rtt), True
+        self._round_trips += 1
+        if rtt < self.shortest_rtt:
+            self.shortest_rtt = max(0.0, rtt)
+        if self._round_trips >= self._credit_after:
+            self.credit = CREDIT_SHARE * self.shortest_rtt
         self.margin = max(0.0, self.margin - MARGIN_STEP / 1000)
         self._release(ticket, now)
 

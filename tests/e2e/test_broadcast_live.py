@@ -120,12 +120,8 @@ class KillingApi(FakeBotApi):
     async def wait_for_sent(self, db, count):
         async with asyncio.timeout(15):
             # The bot is another process: nothing to wait on but its rows.
-            while (
-                await db.fetch_value(  # noqa: ASYNC110
-                    "SELECT count(*) FROM deliveries WHERE status = 'sent'"
-                )
-                < count
-            ):
+            sent = "SELECT count(*) FROM deliveries WHERE status = 'sent'"
+            while await db.fetch_value(sent) < count:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
 

@@ -171,7 +171,7 @@ async def test_migrate_command(tmp_path):
 
     first = await asyncio.to_thread(migrate)
     assert first.returncode == 0, first.stderr
-    newest = len(load_migrations())
-    assert f"schema version 0 -> {newest} ({newest} applied)" in first.stdout
+    newest, count = load_migrations()[-1][0], len(load_migrations())
+    assert f"schema version 0 -> {newest} ({count} applied)" in first.stdout
     second = await asyncio.to_thread(migrate)
     assert f"schema version {newest} -> {newest} (0 applied)" in second.stdout

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter, TimedOut
 
-from bot.ratelimit import MARGIN_STEP, BulkSend, Pacer, Ticket, TwoLaneRateLimiter
+from bot.ratelimit import CREDIT_SHARE, MARGIN_STEP, BulkSend, Pacer, Ticket, TwoLaneRateLimiter
 
 # --- the pacer: pure rules, time passed in ------------------------------------------------------
 
@@ -25,7 +25,7 @@ def chats(tickets):
 
 
 def test_thirty_a_second_is_thirty_not_twenty_nine():
-    pacer = Pacer(rate=30)
+    pacer = Pacer(rate=30, credit_after=1)
     for chat in range(40):
         pacer.enqueue(reply(chat))
     first = pacer.grant(0.0)
@@ -33,25 +33,39 @@ def test_thirty_a_second_is_thirty_not_twenty_nine():
     assert pacer.grant(0.5) == []  # every slot is open (its answer has not come back)
     for ticket in first:
         pacer.answered(ticket, 0.1)  # a round trip of 0.1 s, the shortest seen
-    # A slot is free again a second after the answer, less the round trip that is certain.
-    assert pacer.grant(0.99) == []
-    assert len(pacer.grant(1.0)) == 10
+    # A slot is free again a second after the answer, less the part of a round trip that is
+    # certain.
+    free = 0.1 + 1 - CREDIT_SHARE * 0.1
+    assert pacer.grant(free - 0.001) == []
+    assert len(pacer.grant(free)) == 10
 
 
-def test_the_round_trip_credit_never_exceeds_the_shortest_seen():
-    pacer = Pacer(rate=1, per_chat_interval=0)
+def test_the_round_trip_credit_never_exceeds_a_share_of_the_shortest_seen():
+    pacer = Pacer(rate=1, per_chat_interval=0, credit_after=1)
     pacer.enqueue(reply(1))
     [first] = pacer.grant(0.0)
     pacer.answered(first, 0.05)
-    assert pacer.credit == pytest.approx(0.05)
+    assert pacer.credit == pytest.approx(CREDIT_SHARE * 0.05)
     pacer.enqueue(reply(2))
-    assert pacer.grant(0.999) == []
-    [second] = pacer.grant(1.0)
-    pacer.answered(second, 1.2)  # a slower round trip does not raise the credit
-    assert pacer.credit == pytest.approx(0.05)
+    free = 1.05 - CREDIT_SHARE * 0.05
+    assert pacer.grant(free - 0.001) == []
+    [second] = pacer.grant(free)
+    pacer.answered(second, free + 0.2)  # a slower round trip does not raise the credit
+    assert pacer.credit == pytest.approx(CREDIT_SHARE * 0.05)
     pacer.enqueue(reply(3))
-    assert pacer.grant(2.14) == []
-    assert chats(pacer.grant(2.151)) == [3]
+    free += 0.2 + 1 - CREDIT_SHARE * 0.05
+    assert pacer.grant(free - 0.001) == []
+    assert chats(pacer.grant(free + 1e-9)) == [3]
+
+
+def test_no_credit_before_enough_round_trips_were_seen():
+    pacer = Pacer(rate=1000, per_chat_interval=0, credit_after=3)
+    for n in range(3):
+        pacer.enqueue(reply(n))
+        [ticket] = pacer.grant(float(n))
+        pacer.answered(ticket, n + 0.05)
+        # A few quick answers may be luck: the credit waits for enough of them.
+        assert pacer.credit == (pytest.approx(CREDIT_SHARE * 0.05) if n == 2 else 0)
 
 
 def test_replies_go_before_bulk_and_bulk_takes_what_is_left():

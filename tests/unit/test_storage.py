@@ -197,7 +197,8 @@ async def test_broadcast_progress_counts_always_equal_the_rows(db):
     await agree(first.id)
     queue = await rows.queue(now=NOW, limit=100)
     mine = [d.id for d in queue if d.broadcast_id == first.id]
-    for row_id, outcome in zip(mine[:12], ["sent", "unreachable", "failed", "pending"] * 3):
+    outcomes = ["sent", "unreachable", "failed", "pending"] * 3
+    for row_id, outcome in zip(mine[:12], outcomes, strict=True):
         assert await rows.mark_sending(row_id, now=NOW)
         await rows.settle(row_id, outcome, now=NOW, retry_at=NOW + timedelta(seconds=10))
         await agree(first.id)
