@@ -117,6 +117,7 @@ class MeasuredApi(FakeBotApi):
                     self.on_delivery(len(self.delivered))
             elif HELP_PREFIX in text and chat in self.waiting:
                 self.reply_waits.append(now - self.waiting.pop(chat))
+            self.notify()
         return result
 
 

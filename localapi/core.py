@@ -623,6 +623,10 @@ class FakeBotApi:
     def _notify(self) -> None:
         self._signal.notify()
 
+    def notify(self) -> None:
+        """Re-check every ``wait_for``: a subclass changed state of its own after a call."""
+        self._signal.notify()
+
     # The timeout is a plain argument on purpose: tests read "wait for X, at most 2 s" best.
     async def wait_for(
         self,
