@@ -302,11 +302,16 @@ async def run(args: argparse.Namespace) -> dict:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), timeout=30)
-        send_only = await bare_sender(server.base_url, api, ids[:SEND_ONLY], rate, args.paid)
+        last = max(t for t, _ in api.delivered) if api.delivered else float("inf")
+        seconds = last - started
+        # The bare sender keeps the broadcast's pace: a connection pool's cost per message
+        # grows with the requests in flight.
+        pace = len(api.reached) / seconds if seconds > 0 else bulk_rate
+        send_only = await bare_sender(
+            server.base_url, api, ids[:SEND_ONLY], rate, pace if args.paid else PAID_RATE
+        )
     per_chat = Counter(chat for _, chat in api.delivered)
     sent = len(per_chat)
-    last = max(t for t, _ in api.delivered) if api.delivered else float("inf")
-    seconds = last - started
     cpu = cpu_after - cpu_before
     by_fifth = [
         round((b[2] - a[2]) * 1000 / max(1, b[0] - a[0]), 3) for a, b in itertools.pairwise(fifths)
@@ -315,7 +320,6 @@ async def run(args: argparse.Namespace) -> dict:
     # Replies and progress edits share the 30 a second: the broadcast can only have the rest.
     shared = sum(1 for moment in api.counted if started <= moment <= last)
     budget_ideal = (recipients if args.paid else shared) / bulk_rate
-    pace = min(bulk_rate, sent / seconds) if seconds > 0 else bulk_rate
     return {
         "recipients": recipients,
         "rate": rate,
@@ -347,37 +351,42 @@ async def run(args: argparse.Namespace) -> dict:
         "rss_mb_by_fifth": [round(sample[3], 1) for sample in fifths[1:]],
         "send_only_cpu_ms_per_message": round(send_only, 3),
         "cpu_beyond_sending_pct": round((per_message - send_only) * pace / 10, 2),
+        "pace_per_s": round(pace, 1),
         "in_flight_at_kill": in_flight_at_kill,
         "restarts": restarts,
     }
 
 
 async def bare_sender(
-    base_url: str, api: MeasuredApi, chats: list[int], rate: float, paid: bool
+    base_url: str, api: MeasuredApi, chats: list[int], rate: float, paid_rate: float
 ) -> float:
-    """CPU milliseconds per message of a bare PTB bot sending through the same rate limiter."""
+    """CPU milliseconds per message of a bare PTB bot sending through the same rate limiter
+    (paid, at ``paid_rate``, unless that is Telegram's own)."""
     await asyncio.sleep(1.1)  # the chats' last messages leave their windows
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=base_url)
+    paid = [] if paid_rate == PAID_RATE else ["--paid", "--paid-rate", str(paid_rate)]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "benchmarks.broadcast", "--send-only", json.dumps(chats),
-        "--rate", str(rate), *(["--paid"] if paid else []), env=env,
-        stdout=asyncio.subprocess.PIPE,
+        "--rate", str(rate), *paid, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _ = await process.communicate()
     return json.loads(out.decode().strip().splitlines()[-1])["cpu_ms_per_message"]
 
 
-async def send_only(chats: list[int], rate: float, paid: bool) -> dict:
+async def send_only(chats: list[int], rate: float, paid: bool, paid_rate: float) -> dict:
     """The bare sender's side: one message to each chat, bulk, through TwoLaneRateLimiter."""
     from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
 
     from bot.ratelimit import BulkSend, TwoLaneRateLimiter
 
-    limiter = TwoLaneRateLimiter(rate=rate)
+    limiter = TwoLaneRateLimiter(rate=rate, paid_rate=paid_rate)
     bot = ExtBot(
         os.environ["TELEGRAM_BOT_TOKEN"],
         base_url=os.environ["TELEGRAM_API_BASE_URL"],
         rate_limiter=limiter,
+        # As many connections as the Application gives the bot.
+        request=HTTPXRequest(connection_pool_size=256),
     )
     extra = {"allow_paid_broadcast": True} if paid else {}
     async with bot:
@@ -418,9 +427,11 @@ def main() -> None:
     parser.add_argument("--paid", action="store_true")
     parser.add_argument("--crash-at", type=int, default=None)
     parser.add_argument("--send-only", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--paid-rate", type=float, default=PAID_RATE, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send_only is not None:
-        print(json.dumps(asyncio.run(send_only(json.loads(args.send_only), args.rate, args.paid))))
+        chats = json.loads(args.send_only)
+        print(json.dumps(asyncio.run(send_only(chats, args.rate, args.paid, args.paid_rate))))
         return
     if args.rate != TELEGRAM_RATE:
         print(

@@ -265,11 +265,14 @@ class Pacer:
             chats = min(self._reply_at(chat, now) for chat in self._turns)
             moments.append(max(self.free.free_at(now), chats))
         pools = {pool: self._bulk_at(pool, now) for pool in (self.free, self.paid)}
+        soonest = dict.fromkeys(pools, INFINITY)
         for ticket in self._bulk:
-            if ticket.chat not in self._replies:
-                pool = self.paid if ticket.paid else self.free
-                moments.append(max(pools[pool], self._chat(ticket.chat).free_at(now)))
-        return min(moments)
+            pool = self.paid if ticket.paid else self.free
+            if soonest[pool] <= pools[pool] or ticket.chat in self._replies:
+                continue  # this pool's next turn is known already
+            at = max(pools[pool], self._chat(ticket.chat).free_at(now))
+            soonest[pool] = min(soonest[pool], at)
+        return min(*moments, *soonest.values())
 
     def _reply_at(self, chat_id: int | None, now: float) -> float:
         """When the next reply may go to a chat.

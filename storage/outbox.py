@@ -30,12 +30,13 @@ class MessageRows:
 
     async def mark_sending(self, row_id: int, *, now: datetime) -> bool:
         """Claim a pending row right before its request; False when it is no longer pending."""
-        async with self.db.transaction() as tx:
-            changed = await tx.execute_rowcount(
-                f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
-                " updated_at = :now WHERE id = :id AND status = 'pending'",
-                {"id": row_id, "now": utc_text(now)},
-            )
+        # One statement is a transaction of its own (its trigger included): one round trip to
+        # the database thread instead of three, twice per message of a broadcast.
+        changed = await self.db.execute_rowcount(
+            f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
+            " updated_at = :now WHERE id = :id AND status = 'pending'",
+            {"id": row_id, "now": utc_text(now)},
+        )
         return changed == 1
 
     async def settle(
@@ -64,12 +65,11 @@ class MessageRows:
         elif retry_at is not None:
             extra = ", due_at = :retry_at"
             params["retry_at"] = utc_text(retry_at)
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                f"UPDATE {self.table} SET status = :status, last_error = :error,"
-                f" updated_at = :now{extra} WHERE id = :id",
-                params,
-            )
+        await self.db.execute_rowcount(
+            f"UPDATE {self.table} SET status = :status, last_error = :error,"
+            f" updated_at = :now{extra} WHERE id = :id",
+            params,
+        )
 
     async def recover_in_flight(self, *, now: datetime) -> int:
         """After a crash, put rows that were in flight back in the queue; return how many."""
