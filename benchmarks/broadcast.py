@@ -22,10 +22,11 @@ the rate: how close to the physical limit), messages_in_budget,
 http_429, reply_wait_p99_ms, replies, unanswered, refusals (the 429s by request and by the limit
 hit); and reply_wait_p50_ms, idle_reply_wait_p50_ms / _p99_ms (the baseline), paid, scale,
 jitter_ms, cpu_seconds (the bot process, confirm to last delivery), cpu_percent (of one core),
-cpu_ms_per_message (and by fifth of the broadcast), rss_mb (and by fifth), send_only_cpu_ms_per
-_message, cpu_beyond_sending_pct (the bot's CPU beyond the bare sender's, as a share of one core
-at the broadcast's pace), pace_per_s, server_cpu_percent (this benchmark's own process, which
-serves the Bot API: near 100 % it sets the pace), in_flight_at_kill and restarts.
+cpu_ms_per_message (and by fifth of the broadcast), rss_mb (and by fifth), reply_cpu_ms (the
+bot's CPU per /help answered in the baseline), send_only_cpu_ms_per_message,
+cpu_beyond_sending_pct (the bot's CPU less the writers' answers, beyond the bare sender's, as a
+share of one core at the broadcast's pace), pace_per_s, server_cpu_percent (this benchmark's own
+process, which serves the Bot API: near 100 % it sets the pace), in_flight_at_kill and restarts.
 """
 
 from __future__ import annotations
@@ -242,8 +243,11 @@ async def run(args: argparse.Namespace) -> dict:
         try:
             # The baseline: replies with nothing else going on, at a similar pace.
             idle_chats = ids[-IDLE_WRITERS:]
+            idle_cpu = usage.cpu()
             await write(api, idle_chats, spread=IDLE_WRITERS / 5)
             await api.wait_for(lambda: not api.waiting, timeout=60)
+            # What answering one /help costs the bot, to tell it from the broadcast's own cost.
+            reply_cpu = (usage.cpu() - idle_cpu) / IDLE_WRITERS
             idle_waits = list(api.reply_waits)
             api.reply_waits.clear()
 
@@ -321,6 +325,8 @@ async def run(args: argparse.Namespace) -> dict:
         round((b[2] - a[2]) * 1000 / max(1, b[0] - a[0]), 3) for a, b in itertools.pairwise(fifths)
     ]
     per_message = cpu * 1000 / max(1, sent)
+    # The broadcast's own cost: the bot's CPU less what answering the writers cost.
+    own = (cpu - reply_cpu * len(api.reply_waits)) * 1000 / max(1, sent)
     # Replies and progress edits share the 30 a second: the broadcast can only have the rest.
     shared = sum(1 for moment in api.counted if started <= moment <= last)
     budget_ideal = (recipients if args.paid else shared) / bulk_rate
@@ -354,7 +360,8 @@ async def run(args: argparse.Namespace) -> dict:
         "rss_mb": round(rss, 1),
         "rss_mb_by_fifth": [round(sample[3], 1) for sample in fifths[1:]],
         "send_only_cpu_ms_per_message": round(send_only, 3),
-        "cpu_beyond_sending_pct": round((per_message - send_only) * pace / 10, 2),
+        "reply_cpu_ms": round(reply_cpu * 1000, 2),
+        "cpu_beyond_sending_pct": round((own - send_only) * pace / 10, 2),
         "pace_per_s": round(pace, 1),
         # This benchmark's own process (the local Bot API, the writers): when it nears 100 %,
         # it, not the bot, sets the pace.
