@@ -182,6 +182,7 @@ class Outbox:
         self._contents: dict[int, Content] = {}
         self._last_progress: dict[int, float] = {}
         self._reported_at = 0.0
+        self._reporting: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._schedule_lock = asyncio.Lock()
         services.broadcasts.on_queued = self.wake
@@ -208,6 +209,8 @@ class Outbox:
             self._task = None
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=10)
+        if self._reporting is not None:
+            await asyncio.wait([self._reporting], timeout=10)
 
     def wake(self) -> None:
         """Something was queued: look at the queue now."""
@@ -233,9 +236,14 @@ class Outbox:
                 # Progress is shown every few seconds; looking more often would cost a query
                 # per message sent. When nothing is in flight a broadcast may have just ended.
                 moment = time.monotonic()
-                if not self._inflight or moment - self._reported_at >= PROGRESS_EVERY:
-                    self._reported_at = moment
+                if not self._inflight:
                     await self._report_all()
+                elif moment - self._reported_at >= PROGRESS_EVERY and self._reporting is None:
+                    # On the side: an edit waits for its turn behind the queued messages, and
+                    # the queue must be refilled meanwhile.
+                    self._reported_at = moment
+                    self._reporting = asyncio.create_task(self._report_all(), name="progress")
+                    self._reporting.add_done_callback(self._reported)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -299,6 +307,11 @@ class Outbox:
                 raise TimeoutError("the outbox did not drain in time")
             await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
         await self._report_all(force=True)
+
+    def _reported(self, task: asyncio.Task[None]) -> None:
+        self._reporting = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not show broadcast progress", exc_info=task.exception())
 
     async def _report_all(self, *, force: bool = False) -> None:
         for broadcast in await self.services.broadcast_rows.running():
