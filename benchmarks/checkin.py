@@ -1,21 +1,32 @@
 """Check-in rush benchmark: N talents scan the door's QR code at the same moment.
 
     python -m benchmarks.checkin [--talents 1000] [--baseline-talents 100] [--latency 0.05]
+                                 [--door 500]
 
 Every talent's ``/start ci-<code>`` goes through the real Application as ``build_application``
 makes it (rate limiter and update processor included), on a real SQLite file, with an offline
 Bot API that adds ``latency`` seconds to every call, like a round trip to Telegram. In the same
-run, a baseline with PTB's default sequential processing handles a smaller crowd.
+run, a baseline with PTB's default sequential processing handles a smaller crowd, and PTB's own
+concurrent mode (``concurrent_updates(True)``) the same crowd.
+
+Then the door rush under Telegram's real limits: ``door`` talents scan within one second, on a
+Bot API with Telegram's flood control (30 messages a second, whole-second 429s) and 20-80 ms of
+network jitter. Every scan must be answered; at 30 a second the last answer cannot come before
+door / 30 seconds. The same crowd goes through PTB's concurrent mode and its sequential default.
 
 The last line printed is one JSON object: talents, seconds, checkins_per_s, baseline_per_s,
 speedup, p50_ms and p99_ms (update in -> reply sent), credited (ledger entries created) and
-duplicates (entries beyond one per talent).
+duplicates (entries beyond one per talent); concurrent_per_s and speedup_vs_concurrent; and for
+the door rush: door_talents, door_answered, door_credited, door_seconds (first scan to last
+answer), door_ideal_seconds (door / 30), door_ratio, door_p50_ms, door_p99_ms, door_http_429,
+and the same seconds, answered and ratio for door_concurrent_* and door_sequential_*.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
@@ -28,7 +39,7 @@ from telegram.ext import BaseUpdateProcessor, SimpleUpdateProcessor
 
 from bot.app import build_application
 from bot.settings import Settings
-from localapi import FakeBotApi, OfflineRequest
+from localapi import TELEGRAM_LIMITS, BotApiError, FakeBotApi, OfflineRequest
 from storage.activities import ActivityRepository
 from storage.database import Database
 from storage.models import StationKind
@@ -37,6 +48,8 @@ from storage.stations import StationRepository
 from storage.talents import TalentRepository
 
 FIRST_TALENT = 200_000
+JITTER = (0.020, 0.080)
+TELEGRAM_RATE = 30
 TOKEN = "benchmark-checkin-code-0000000000"
 
 
@@ -46,12 +59,18 @@ class TimedApi(FakeBotApi):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.replied: dict[int, float] = {}
+        self.http_429 = 0
 
     async def call(self, method: str, raw_params: Any, files: Any = None) -> Any:
-        result = await super().call(method, raw_params, files)
+        try:
+            result = await super().call(method, raw_params, files)
+        except BotApiError as exc:
+            self.http_429 += exc.error_code == 429
+            raise
         if method == "sendMessage":
             chat = int(raw_params["chat_id"])
             self.replied.setdefault(chat, time.monotonic())
+            self.notify()
         return result
 
 
@@ -82,12 +101,26 @@ async def seed(db_path: Path, talents: int) -> None:
         await PointsRepository(db).set_token(activity.id, TOKEN)
 
 
-async def rush(talents: int, latency: float, processor: BaseUpdateProcessor | None) -> dict:
-    """One crowd at the door; returns timings and what the ledger says."""
+async def rush(
+    talents: int,
+    latency: float,
+    processor: BaseUpdateProcessor | None,
+    *,
+    real_limits: bool = False,
+    within: float = 0.0,
+) -> dict:
+    """One crowd at the door, scanning over ``within`` seconds; timings and what the ledger says.
+
+    With ``real_limits`` the Bot API enforces Telegram's flood control and adds network jitter.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="talentbot-checkin-"))
     db_path = workdir / "bench.sqlite3"
     await seed(db_path, talents)
-    api = TimedApi()
+    api = (
+        TimedApi(flood_control=TELEGRAM_LIMITS, jitter=JITTER, seed=11)
+        if real_limits
+        else TimedApi()
+    )
     ids = [FIRST_TALENT + i for i in range(talents)]
     for telegram_id in ids:
         api.open_chat({"id": telegram_id, "first_name": "T", "language_code": "en"})
@@ -96,6 +129,8 @@ async def rush(talents: int, latency: float, processor: BaseUpdateProcessor | No
         TELEGRAM_BOT_TOKEN=api.token,
         TALENTBOT_DB=db_path,
         TALENTBOT_WEBHOOK_URL="",
+        # Without Telegram's limits the pace is the bot's own: measured unthrottled.
+        TALENTBOT_SEND_RATE=TELEGRAM_RATE if real_limits else 1000,
     )
     app = build_application(
         settings, request=OfflineRequest(api, latency=latency), update_processor=processor
@@ -106,12 +141,16 @@ async def rush(talents: int, latency: float, processor: BaseUpdateProcessor | No
     arrived: dict[int, float] = {}
     try:
         started = time.monotonic()
-        for telegram_id in ids:
+        for n, telegram_id in enumerate(ids):
+            # Spread evenly over ``within`` seconds (all at once when 0).
+            await asyncio.sleep(max(0.0, started + within * n / talents - time.monotonic()))
             user = {"id": telegram_id, "is_bot": False, "first_name": "T", "language_code": "en"}
             update = Update.de_json(api.user_message(user, text=f"/start ci-{TOKEN}"), app.bot)
             arrived[telegram_id] = time.monotonic()
             await app.update_queue.put(update)
-        await api.wait_for(lambda: len(api.replied) >= talents, timeout=talents * latency * 3 + 60)
+        limit = talents * (latency + JITTER[1]) * 3 + talents / 10 + 60
+        with contextlib.suppress(TimeoutError):
+            await api.wait_for(lambda: len(api.replied) >= talents, timeout=limit)
         finished = max(api.replied.values())
         db = app.bot_data["services"].db
         credited = await db.fetch_value("SELECT count(*) FROM ledger")
@@ -120,8 +159,10 @@ async def rush(talents: int, latency: float, processor: BaseUpdateProcessor | No
         await app.stop()
         await app.shutdown()
         await app.post_shutdown(app)
-    waits = sorted(api.replied[i] - arrived[i] for i in ids)
+    waits = sorted(api.replied[i] - arrived[i] for i in ids if i in api.replied)
     return {
+        "answered": len(api.replied),
+        "http_429": api.http_429,
         "seconds": finished - started,
         "per_s": talents / (finished - started),
         "p50_ms": waits[len(waits) // 2] * 1000,
@@ -131,10 +172,11 @@ async def rush(talents: int, latency: float, processor: BaseUpdateProcessor | No
     }
 
 
-async def run(talents: int, baseline_talents: int, latency: float) -> dict:
+async def run(talents: int, baseline_talents: int, latency: float, door: int) -> dict:
     baseline = await rush(baseline_talents, latency, SimpleUpdateProcessor(1))
+    concurrent = await rush(talents, latency, SimpleUpdateProcessor(256))
     measured = await rush(talents, latency, None)
-    return {
+    result = {
         "talents": talents,
         "seconds": round(measured["seconds"], 3),
         "checkins_per_s": round(measured["per_s"], 1),
@@ -146,7 +188,31 @@ async def run(talents: int, baseline_talents: int, latency: float) -> dict:
         "duplicates": measured["duplicates"],
         "baseline_talents": baseline_talents,
         "latency_ms": latency * 1000,
+        "concurrent_per_s": round(concurrent["per_s"], 1),
+        "speedup_vs_concurrent": round(measured["per_s"] / concurrent["per_s"], 2),
     }
+    if door:
+        ideal = door / TELEGRAM_RATE
+        runs = {
+            "door": None,
+            "door_concurrent": SimpleUpdateProcessor(256),
+            "door_sequential": SimpleUpdateProcessor(1),
+        }
+        for name, processor in runs.items():
+            crowd = await rush(door, 0.0, processor, real_limits=True, within=1.0)
+            result[f"{name}_seconds"] = round(crowd["seconds"], 3)
+            result[f"{name}_answered"] = crowd["answered"]
+            result[f"{name}_ratio"] = round(crowd["seconds"] / ideal, 4)
+            if processor is None:
+                result.update(
+                    door_talents=door,
+                    door_credited=crowd["credited"],
+                    door_ideal_seconds=round(ideal, 3),
+                    door_p50_ms=round(crowd["p50_ms"], 1),
+                    door_p99_ms=round(crowd["p99_ms"], 1),
+                    door_http_429=crowd["http_429"],
+                )
+    return result
 
 
 def main() -> None:
@@ -154,8 +220,9 @@ def main() -> None:
     parser.add_argument("--talents", type=int, default=1000)
     parser.add_argument("--baseline-talents", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--door", type=int, default=500, help="0: no door rush")
     args = parser.parse_args()
-    result = asyncio.run(run(args.talents, args.baseline_talents, args.latency))
+    result = asyncio.run(run(args.talents, args.baseline_talents, args.latency, args.door))
     print(json.dumps(result))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
@@ -29,6 +30,7 @@ from bot.ratelimit import TwoLaneRateLimiter
 from bot.services import Services
 from bot.settings import Settings
 from handlers.context import CONTEXT_TYPES
+from handlers.errors import slow_down
 from handlers.menus import set_default_menus
 from storage.database import Database
 
@@ -79,6 +81,7 @@ def build_application(
         tzinfo=settings.tz,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
+    processor = update_processor or PerUserUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token)
@@ -86,7 +89,7 @@ def build_application(
         .defaults(defaults)
         .context_types(CONTEXT_TYPES)
         .rate_limiter(TwoLaneRateLimiter(rate=settings.send_rate))
-        .concurrent_updates(update_processor or PerUserUpdateProcessor())
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -96,6 +99,8 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
     handlers.setup(application)
+    if isinstance(processor, PerUserUpdateProcessor):
+        processor.on_overflow = functools.partial(slow_down, application)
     return application
 
 

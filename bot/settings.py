@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     default_locale: str = Field(default="zh", alias="TALENTBOT_DEFAULT_LOCALE")
     # Messages a second to different chats; Telegram allows about 30 for bulk notifications.
     send_rate: float = Field(default=30.0, gt=0, le=1000, alias="TALENTBOT_SEND_RATE")
+    # Bulk with allow_paid_broadcast: up to 1,000 messages a second, 0.1 Telegram Stars each.
+    paid_broadcast: bool = Field(default=False, alias="TALENTBOT_PAID_BROADCAST")
     # How often stored reminders are looked at, in seconds.
     reminder_interval: float = Field(default=30.0, gt=0, alias="TALENTBOT_REMINDER_INTERVAL")
     # When signed-up talents are reminded before an activity starts, e.g. "24h,1h" or "2h,30m".

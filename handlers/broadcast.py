@@ -423,6 +423,10 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     outbox: Outbox | None = context.bot_data.get("outbox")
     if outbox is not None:
         outbox.wake()
+        current = await services.broadcast_rows.get(broadcast.id)
+        if current is not None and current.status != "running":
+            # A small audience can be served before its progress message exists.
+            await outbox.report(current, force=True)
     return ConversationHandler.END
 
 

@@ -6,7 +6,9 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden
+from telegram.ext import Application
 
+from bot.services import Services
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -26,16 +28,33 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("unhandled error while handling update %s", update.update_id, exc_info=error)
     if update.effective_chat is None:
         return
-    translator = context.services.translator
-    locale = translator.default_locale
-    user = update.effective_user
-    try:
-        if user is not None:
-            locale = (await context.services.people.viewer(user.id, user.language_code)).locale
-    except Exception:
-        log.exception("could not load the user's language for the error message")
-    text = translator(locale, "common.error_ref", ref=update.update_id)
+    services = context.services
+    locale = await locale_of(update, services)
+    text = services.translator(locale, "common.error_ref", ref=update.update_id)
     try:
         await context.bot.send_message(chat_id=update.effective_chat.id, text=text)
     except Exception:
         log.exception("could not tell the user about the error")
+
+
+async def slow_down(application: Application, update: Update) -> None:
+    """Tell someone whose messages were dropped for coming too fast to wait for the replies."""
+    if update.effective_chat is None:
+        return
+    services: Services = application.bot_data["services"]
+    text = services.translator(await locale_of(update, services), "common.slow_down")
+    try:
+        await application.bot.send_message(chat_id=update.effective_chat.id, text=text)
+    except Forbidden:
+        log.info("could not ask a user who blocked the bot to slow down")
+
+
+async def locale_of(update: Update, services: Services) -> str:
+    """The language of whoever sent ``update``, outside the handlers that load the viewer."""
+    user = update.effective_user
+    try:
+        if user is not None:
+            return (await services.people.viewer(user.id, user.language_code)).locale
+    except Exception:
+        log.exception("could not load the user's language")
+    return services.translator.default_locale

@@ -10,9 +10,17 @@ python-telegram-bot ``Bot`` without any network; ``BotApiServer`` serves it over
 loopback interface for a bot process started with a ``base_url``.
 """
 
-from .core import ApiCall, FakeBotApi
+from .core import TELEGRAM_LIMITS, ApiCall, FakeBotApi, FloodControl
 from .errors import BotApiError
 from .offline import OfflineRequest
 from .server import BotApiServer
 
-__all__ = ["ApiCall", "BotApiError", "BotApiServer", "FakeBotApi", "OfflineRequest"]
+__all__ = [
+    "TELEGRAM_LIMITS",
+    "ApiCall",
+    "BotApiError",
+    "BotApiServer",
+    "FakeBotApi",
+    "FloodControl",
+    "OfflineRequest",
+]

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import mimetypes
+import random
 import re
 import struct
 import time
@@ -236,14 +237,22 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class _Window:
-    """Sliding one-second-or-longer window admitting ``rate`` calls per second."""
+    """Sliding window admitting ``limit`` calls in any ``seconds``, as Telegram counts them."""
 
-    def __init__(self, rate: float):
+    def __init__(self, limit: int, seconds: float):
+        if limit < 1 or seconds <= 0:
+            raise ValueError("a window admits at least one call over a positive time")
+        self.limit = limit
+        self.seconds = seconds
+        self.stamps: deque[float] = deque()
+
+    @classmethod
+    def per_second(cls, rate: float) -> _Window:
+        """``rate`` calls a second: a one-second window, or a longer one for under one."""
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self.seconds = max(1.0, 1.0 / rate)
-        self.limit = max(1, int(rate * self.seconds + 1e-9))
-        self.stamps: deque[float] = deque()
+        seconds = max(1.0, 1.0 / rate)
+        return cls(max(1, int(rate * seconds + 1e-9)), seconds)
 
     def retry_after(self, now: float) -> int:
         while self.stamps and self.stamps[0] <= now - self.seconds:
@@ -254,6 +263,24 @@ class _Window:
 
     def record(self, now: float) -> None:
         self.stamps.append(now)
+
+
+@dataclass(frozen=True)
+class FloodControl:
+    """Telegram's limits on what a bot sends (https://core.telegram.org/bots/faq).
+
+    About 30 messages a second overall, one a second in a private chat, 20 a minute in a group;
+    messages sent with ``allow_paid_broadcast`` count against their own 1,000 a second instead
+    of the 30. A refusal is a 429 with a whole number of seconds in ``retry_after``.
+    """
+
+    overall_rate: float | None = 30.0
+    per_chat_rate: float | None = 1.0
+    group_per_minute: int | None = 20
+    paid_rate: float | None = 1000.0
+
+
+TELEGRAM_LIMITS = FloodControl()
 
 
 # --- images ------------------------------------------------------------------------------------
@@ -436,8 +463,21 @@ class FakeBotApi:
         now: Callable[[], float] = time.time,
         overall_rate: float | None = None,
         per_chat_rate: float | None = None,
+        flood_control: FloodControl | None = None,
+        jitter: tuple[float, float] | None = None,
+        seed: int = 0,
         webhook_retry_delay: float = 0.5,
     ):
+        """A bot's Telegram in memory.
+
+        Args:
+            now: the clock the flood windows use (tests move one by hand).
+            overall_rate, per_chat_rate: flood control with only these two limits (None: off).
+            flood_control: Telegram's limits (``TELEGRAM_LIMITS``); overrides the two above.
+            jitter: each call takes between these many seconds (a network's round trip), half
+                of it before the call is handled and half after; drawn from ``seed``, so a run
+                can be repeated. None: calls take no time.
+        """
         self.spec = ApiSpec.load()
         self.token = token
         self.username = username
@@ -476,9 +516,19 @@ class FakeBotApi:
         self._webhook: _Webhook | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._overall = _Window(overall_rate) if overall_rate else None
-        self._per_chat_rate = per_chat_rate
+        limits = flood_control or FloodControl(
+            overall_rate=overall_rate,
+            per_chat_rate=per_chat_rate,
+            group_per_minute=None,
+            paid_rate=None,
+        )
+        self.flood_control = limits
+        self._overall = _Window.per_second(limits.overall_rate) if limits.overall_rate else None
+        self._paid = _Window.per_second(limits.paid_rate) if limits.paid_rate else None
         self._per_chat: dict[int, _Window] = {}
+        self.jitter = jitter
+        self._random = random.Random(seed)
+        self.paid_messages = 0  # sent with allow_paid_broadcast: 0.1 Telegram Stars each
         self._handlers: dict[str, Callable[..., Any]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -513,6 +563,8 @@ class FakeBotApi:
         files: Mapping[str, tuple[str | None, bytes, str | None]] | None = None,
     ) -> Any:
         """Run one Bot API method; returns its "result" or raises :class:`BotApiError`."""
+        if self.jitter is not None:
+            await asyncio.sleep(self._random.uniform(*self.jitter) / 2)  # on its way here
         spec = self.spec.method(method)
         record = ApiCall(spec.name if spec else method, dict(raw_params), {})
         self.calls.append(record)
@@ -535,10 +587,16 @@ class FakeBotApi:
             record.error = error
             logger.info("refused %s: %s %s", record.method, error.error_code, error.description)
             self._notify()
+            await self._answer_travels()
             raise
         record.result = copy.deepcopy(result)
         self._notify()
+        await self._answer_travels()
         return copy.deepcopy(result)
+
+    async def _answer_travels(self) -> None:
+        if self.jitter is not None:
+            await asyncio.sleep(self._random.uniform(*self.jitter) / 2)
 
     def _normalise_params(
         self, spec: MethodSpec, raw: Mapping[str, Any], uploads: Mapping[str, _Upload]
@@ -566,6 +624,10 @@ class FakeBotApi:
     # --- waiting -------------------------------------------------------------------------------
 
     def _notify(self) -> None:
+        self._signal.notify()
+
+    def notify(self) -> None:
+        """Re-check every ``wait_for``: a subclass changed state of its own after a call."""
         self._signal.notify()
 
     # The timeout is a plain argument on purpose: tests read "wait for X, at most 2 s" best.
@@ -764,6 +826,13 @@ class FakeBotApi:
         chat, _ = self._user_chat(user)
         chat.blocked = blocked
 
+    def open_group(self, chat_id: int, title: str, member: dict[str, Any]) -> None:
+        """A group the bot was added to (``chat_id`` negative, as Telegram's are)."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        chat = {"id": chat_id, "type": "group", "title": title}
+        self._chats[chat_id] = _Chat(chat=chat, user={"is_bot": False, **member})
+
     def user_blocks_bot(self, user: dict[str, Any]) -> dict[str, Any]:
         chat, user = self._user_chat(user)
         chat.blocked = True
@@ -873,21 +942,37 @@ class FakeBotApi:
             raise BotApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
-    def _take_rate(self, chat_id: int) -> None:
+    def _take_rate(self, chat_id: int, params: Mapping[str, Any]) -> None:
         """Flood control: refuse with 429 and retry_after, as Telegram does, when enabled."""
-        if self._overall is None and self._per_chat_rate is None:
-            return
+        limits = self.flood_control
         now = self.now()
         windows = []
-        if self._overall is not None:
-            windows.append(self._overall)
-        if self._per_chat_rate is not None:
-            windows.append(self._per_chat.setdefault(chat_id, _Window(self._per_chat_rate)))
-        wait = max(window.retry_after(now) for window in windows)
+        paid = bool(params.get("allow_paid_broadcast"))
+        overall = self._paid if paid else self._overall
+        if overall is not None:
+            windows.append(overall)
+        chat = self._per_chat.get(chat_id)
+        if chat is None:
+            if chat_id < 0 and limits.group_per_minute:
+                chat = _Window(limits.group_per_minute, 60.0)
+            elif chat_id > 0 and limits.per_chat_rate:
+                chat = _Window.per_second(limits.per_chat_rate)
+            if chat is not None:
+                self._per_chat[chat_id] = chat
+        if chat is not None:
+            windows.append(chat)
+        wait = max((window.retry_after(now) for window in windows), default=0)
         if wait:
             raise BotApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         for window in windows:
             window.record(now)
+        if paid:
+            self.paid_messages += 1
+
+    def chat_is_full(self, chat_id: int) -> bool:
+        """Whether the chat's own limit would refuse a message now (to tell refusals apart)."""
+        chat = self._per_chat.get(chat_id)
+        return chat is not None and chat.retry_after(self.now()) > 0
 
     def _markup(self, params: Mapping[str, Any], *, inline_only: bool = False) -> Any:
         if "reply_markup" not in params:
@@ -1156,7 +1241,7 @@ class FakeBotApi:
         markup = self._markup(params)
         chat = self._writable_chat(params["chat_id"])
         reply_to = self._reply_target(chat, params)
-        self._take_rate(chat.id)
+        self._take_rate(chat.id, params)
         content: dict[str, Any] = {"text": text}
         if entities:
             content["entities"] = entities
@@ -1195,7 +1280,7 @@ class FakeBotApi:
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
         chat = self._writable_chat(params["chat_id"])
         reply_to = self._reply_target(chat, params)
-        self._take_rate(chat.id)
+        self._take_rate(chat.id, params)
 
         if isinstance(source, StoredFile):
             stored = source
@@ -1260,7 +1345,7 @@ class FakeBotApi:
                 "message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message"
             )
-        self._take_rate(chat.id)
+        self._take_rate(chat.id, {})
         for key, value in changes.items():
             if value is None:
                 message.pop(key, None)

@@ -31,12 +31,13 @@ class MessageRows:
 
     async def mark_sending(self, row_id: int, *, now: datetime) -> bool:
         """Claim a pending row right before its request; False when it is no longer pending."""
-        async with self.db.transaction() as tx:
-            changed = await tx.execute_rowcount(
-                f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
-                " updated_at = :now WHERE id = :id AND status = 'pending'",
-                {"id": row_id, "now": utc_text(now)},
-            )
+        # One statement is a transaction of its own (its trigger included): one round trip to
+        # the database thread instead of three, twice per message of a broadcast.
+        changed = await self.db.execute_rowcount(
+            f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1,"
+            " updated_at = :now WHERE id = :id AND status = 'pending'",
+            {"id": row_id, "now": utc_text(now)},
+        )
         return changed == 1
 
     async def settle(
@@ -65,12 +66,11 @@ class MessageRows:
         elif retry_at is not None:
             extra = ", due_at = :retry_at"
             params["retry_at"] = utc_text(retry_at)
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                f"UPDATE {self.table} SET status = :status, last_error = :error,"
-                f" updated_at = :now{extra} WHERE id = :id",
-                params,
-            )
+        await self.db.execute_rowcount(
+            f"UPDATE {self.table} SET status = :status, last_error = :error,"
+            f" updated_at = :now{extra} WHERE id = :id",
+            params,
+        )
 
     async def recover_in_flight(self, *, now: datetime) -> int:
         """After a crash, put rows that were in flight back in the queue; return how many."""
@@ -216,7 +216,8 @@ class BroadcastRepository(MessageRows):
         return datetime.fromisoformat(value) if value else None
 
     async def progress(self, broadcast_id: int) -> Progress:
-        """Counts of a broadcast's deliveries by state (kept on its row once they are deleted)."""
+        """Counts of a broadcast's deliveries by state: kept by triggers while the rows exist (one
+        small read), and on the broadcast's row once housekeeping deleted them."""
         kept = await self.db.fetch_one(
             "SELECT total, sent_count AS sent, unreachable_count AS unreachable,"
             " failed_count AS failed, cancelled_count AS cancelled"
@@ -226,8 +227,7 @@ class BroadcastRepository(MessageRows):
         if kept is not None:
             return Progress(**dict(kept))
         rows = await self.db.fetch_all(
-            "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ? GROUP BY status",
-            (broadcast_id,),
+            "SELECT status, n FROM delivery_counts WHERE broadcast_id = ?", (broadcast_id,)
         )
         counts = {row[0]: row[1] for row in rows}
         return Progress(total=sum(counts.values()), **counts)
@@ -236,11 +236,11 @@ class BroadcastRepository(MessageRows):
         """Mark a running broadcast finished once nothing is left; True when it just finished."""
         async with self.db.transaction() as tx:
             left = await tx.fetch_one(
-                "SELECT 1 FROM deliveries WHERE broadcast_id = ?"
-                " AND status IN ('pending', 'sending') LIMIT 1",
+                "SELECT coalesce(sum(n), 0) FROM delivery_counts WHERE broadcast_id = ?"
+                " AND status IN ('pending', 'sending')",
                 (broadcast_id,),
             )
-            if left is not None:
+            if left is not None and left[0]:
                 return False
             changed = await tx.execute_rowcount(
                 "UPDATE broadcasts SET status = 'finished', finished_at = :now"

@@ -254,6 +254,41 @@ async def test_resume_after_a_restart(tmp_path):
     await stop_harness(second)
 
 
+async def test_paid_broadcast_setting_reaches_the_sender(tmp_path):
+    from tests.support.harness import start_harness, stop_harness
+
+    harness = await start_harness(tmp_path, TALENTBOT_PAID_BROADCAST="1")
+    hub = await add_station(harness)
+    for telegram_id in (801, 802):
+        await seed_talent(harness, telegram_id, station=hub)
+    admin = harness.admin()
+    await admin.send("/broadcast")
+    await admin.send("Tickets for the spring gala")
+    await admin.tap("Downtown hub")
+    await admin.tap("Any field")
+    await admin.tap("Everyone")
+    await admin.tap("📣 Send")
+    await harness.outbox.drain()
+    sent = [c for c in harness.api.calls if c.params.get("text") == "Tickets for the spring gala"]
+    assert sorted(c.params["chat_id"] for c in sent) == [801, 802]
+    assert {c.params.get("allow_paid_broadcast") for c in sent} == {True}
+    assert harness.api.paid_messages == 2  # 0.1 Stars each on Telegram
+    # Replies are never paid for.
+    assert not any(
+        c.params.get("allow_paid_broadcast") for c in harness.api.calls if c not in sent
+    )
+    await stop_harness(harness)
+
+
+async def test_broadcasts_are_not_paid_for_by_default(harness, city):
+    _, _, coordinator = city
+    await compose(coordinator)
+    await coordinator.tap("📣 Send")
+    await harness.outbox.drain()
+    assert received(harness, 501) == ["Free clinic on Saturday, 9:00 at the hub."]
+    assert not any(c.params.get("allow_paid_broadcast") for c in harness.api.calls)
+
+
 async def test_talents_are_refused_broadcast(harness, city):
     talent = harness.user("Plain")
     await talent.send("/broadcast")

@@ -17,7 +17,7 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from localapi import BotApiError, FakeBotApi, OfflineRequest
+from localapi import TELEGRAM_LIMITS, BotApiError, FakeBotApi, OfflineRequest
 from localapi.core import tiny_png
 
 USER_ID = 1001
@@ -371,6 +371,31 @@ async def test_per_chat_rate_limit(clock):
         clock.now += 0.5
         await bot.send_message(1, "b")
         assert len(api.bot_messages(1)) == 2
+
+
+async def test_telegram_limits_group_and_paid(clock):
+    api = FakeBotApi(now=clock, flood_control=TELEGRAM_LIMITS)
+    api.open_group(-100, "Volunteers", api.make_user(1, "U1"))
+    for i in range(2, 40):
+        api.open_chat(api.make_user(i, f"U{i}"))
+    async with make_bot(api) as bot:
+        for n in range(20):
+            await bot.send_message(-100, f"group {n}")
+            clock.now += 1  # a second apart: within the overall and any per-chat second
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(-100, "one too many this minute")
+        assert caught.value.retry_after == dtm.timedelta(seconds=40)
+        clock.now += 60
+        # Thirty a second overall; paid messages have a budget of their own.
+        for chat in range(2, 32):
+            await bot.send_message(chat, "free")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(32, "free")
+        for chat in range(32, 40):
+            await bot.send_message(chat, "paid", allow_paid_broadcast=True)
+    assert api.paid_messages == 8
+    paid = [c for c in api.calls if c.params.get("text") == "paid"]
+    assert {c.params.get("allow_paid_broadcast") for c in paid} == {True}
 
 
 # --- updates -----------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ async def start_harness(
     app = build_application(settings, request=OfflineRequest(api), clock=clock)
     # The one-a-second spacing per chat is real time, which a frozen clock cannot move; the
     # rate limiter's own tests cover it, and here it would only make every test slow.
-    app.bot.rate_limiter.per_chat_interval = 0.01
+    app.bot.rate_limiter.per_chat_interval = 0.0
     harness = BotHarness(api=api, app=app, clock=clock)
 
     async def record(update: object, context: object) -> None:

@@ -18,6 +18,7 @@ VARIABLES = (
     "TALENTBOT_NIGHTLY_AT",
     "TALENTBOT_HEALTH_MAX_SILENCE",
     "TALENTBOT_LOG_FORMAT",
+    "TALENTBOT_PAID_BROADCAST",
 )
 
 
@@ -38,6 +39,7 @@ def test_defaults_match_the_design():
     assert settings.timezone == "Asia/Shanghai"
     assert settings.default_locale == "zh"
     assert settings.webhook_url is None
+    assert settings.paid_broadcast is False  # nobody pays for messages unless they chose to
 
 
 def test_environment_is_read(monkeypatch):
@@ -129,3 +131,8 @@ def test_a_wrong_log_format_is_named(monkeypatch):
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert str(caught.value).startswith("TALENTBOT_LOG_FORMAT: ")
+
+
+def test_paid_broadcast_is_read(monkeypatch):
+    monkeypatch.setenv("TALENTBOT_PAID_BROADCAST", "1")
+    assert load_settings().paid_broadcast is True

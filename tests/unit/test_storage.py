@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from storage.database import Database, application_id, create_marked, load_migrations
-from storage.models import RoleName, StationKind
+from storage.models import Audience, RoleName, StationKind
+from storage.outbox import BroadcastRepository
 from storage.roles import InvitationRepository, RedeemOutcome, RoleRepository
 from storage.stations import StationRepository
 from storage.talents import TalentRepository
@@ -214,3 +215,56 @@ async def test_a_read_sees_what_was_committed_while_another_read_was_open(db):
     release.set()
     assert await slow == [1, 2]
     assert await later == 3
+
+
+async def test_broadcast_progress_counts_always_equal_the_rows(db):
+    talents = TalentRepository(db)
+    for telegram_id in range(300, 330):
+        await talents.register(
+            telegram_id, language="en", name=f"T{telegram_id}", phone=None,
+            expertise=["law"], title=None, region="R", station_id=None,
+            stay_from=date(2026, 12, 1), stay_to=date(2027, 3, 15), consent_at=NOW, now=NOW,
+        )  # fmt: skip
+    rows = BroadcastRepository(db)
+
+    async def create():
+        return await rows.create(
+            Audience(topic="coordinator"), text="Hi", entities=None, photo_file_id=None,
+            created_by=1, author_locale="en", now=NOW,
+        )  # fmt: skip
+
+    async def agree(broadcast_id):
+        counted = await db.fetch_all(
+            "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        progress = await rows.progress(broadcast_id)
+        expected = {status: count for status, count in counted}
+        assert {k: v for k, v in progress.model_dump().items() if v and k != "total"} == expected
+        assert progress.total == sum(expected.values())
+
+    first, second = await create(), await create()
+    await agree(first.id)
+    queue = await rows.queue(now=NOW, limit=100)
+    mine = [d.id for d in queue if d.broadcast_id == first.id]
+    outcomes = ["sent", "unreachable", "failed", "pending"] * 3
+    for row_id, outcome in zip(mine[:12], outcomes, strict=True):
+        assert await rows.mark_sending(row_id, now=NOW)
+        await rows.settle(row_id, outcome, now=NOW, retry_at=NOW + timedelta(seconds=10))
+        await agree(first.id)
+    for row_id in mine[12:15]:
+        await rows.mark_sending(row_id, now=NOW)
+    await agree(first.id)
+    assert await rows.recover_in_flight(now=NOW) == 3
+    await agree(first.id)
+    assert not await rows.finish(first.id, now=NOW)
+    assert await rows.cancel(first.id, by=1, now=NOW)
+    await agree(first.id)
+    await db.execute("DELETE FROM deliveries WHERE id = ?", (mine[0],))
+    await agree(first.id)
+    await agree(second.id)  # untouched by all of this
+    assert (await rows.progress(second.id)).pending == 30
+    for delivery in [d for d in queue if d.broadcast_id == second.id]:
+        await rows.mark_sending(delivery.id, now=NOW)
+        await rows.settle(delivery.id, "sent", now=NOW)
+    assert await rows.finish(second.id, now=NOW)
