@@ -100,6 +100,13 @@ class PrivacyRepository:
                 " JOIN activities a ON a.id = s.activity_id WHERE s.talent_id = ? ORDER BY s.id",
                 talent_id,
             ),
+            "pledges": await _rows(
+                every,
+                "SELECT p.campaign_id, c.product, c.unit, p.way, p.quantity, p.created_at,"
+                " p.updated_at FROM pledges p JOIN campaigns c ON c.id = p.campaign_id"
+                " WHERE p.talent_id = ? ORDER BY p.campaign_id, p.way",
+                talent_id,
+            ),
             "applications": await _rows(
                 every,
                 "SELECT p.activity_id, a.title AS request, a.starts_at, p.note, p.status,"

@@ -1,6 +1,7 @@
 """Produce campaigns (爱心助农): open, announce, pledge, progress in one message, close."""
 
 import io
+import json
 from datetime import timedelta
 
 import openpyxl
@@ -353,3 +354,19 @@ async def test_pledges_count_in_the_report(harness, city):
         "Fresh chillies (Village station): 100 / 20,000 jin pledged by 2\n"
         "Village station in all: 100 jin"
     )
+
+
+async def test_a_pledge_is_in_mydata(harness, city):
+    _, _, coordinator = city
+    await open_campaign(coordinator)
+    cid = await campaign_id(harness)
+    alice = talent(harness, 601)
+    await view(harness, alice, cid)
+    await pledge(alice, "50")
+    await alice.send("/mydata")
+    document = harness.api.bot_messages(alice.id)[-1]["document"]
+    data = json.loads(harness.api.file_bytes(document["file_id"]).decode("utf-8"))
+    assert [
+        (p["campaign_id"], p["product"], p["unit"], p["way"], p["quantity"])
+        for p in data["pledges"]
+    ] == [(cid, "Fresh chillies", "jin", "buy", 50)]

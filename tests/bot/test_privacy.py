@@ -205,8 +205,9 @@ async def test_deleteme_erases_the_person_and_keeps_every_total(harness, life):
     assert alice.last_text() == (
         "Erase your personal data?\nThis erases for good: your name, phone number, title, "
         "home region, fields of expertise, stay dates and the link to your Telegram account; "
-        "your signups for what is still to come, reminders and any role at a station. Valid "
-        "vouchers are cancelled, and your 20 points can no longer be used.\nWhat stays, "
+        "your signups for what is still to come, applications, reminders, teams and any role "
+        "at a station. Valid vouchers are cancelled, and your 20 points can no longer be "
+        "used.\nWhat stays, "
         "without your name: your check-ins, signups for activities already over, service "
         "hours and points history, so that the stations' totals stay right.\nAfterwards the "
         "bot no longer knows you. You can register again as a new person."
@@ -343,11 +344,14 @@ async def test_the_new_commands_are_in_the_menus_and_help(harness):
     ("language", "fragments"),
     [
         ("en", ["Station coordinators: your name and home region", "see the number only masked",
+                "Team leaders: who is in their team",
                 "Partners (hotels, scenic spots): the name on a voucher",
                 "The programme office (admins): everything.", "/mydata", "/deleteme"]),
         ("zh", ["工作站协调员：您报名或参加他们的活动时，能看到您的姓名和来源地",
                 "只能看到隐去中间数字的号码",
-                "合作商家（酒店、景区）：您出示的兑换券上的姓名", "人才办公室（管理员）：全部信息",
+                "团队负责人：您所在团队的成员名单",
+                "合作商家（酒店、景区）：您出示的兑换券上的姓名",
+                "人才办公室（管理员）：全部信息",
                 "/mydata", "/deleteme"]),
     ],
 )  # fmt: skip
