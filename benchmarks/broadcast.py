@@ -257,7 +257,7 @@ async def run(args: argparse.Namespace) -> dict:
                 ("send", TEXT, "Which station"),
                 ("tap", "All stations", "field of expertise"),
                 ("tap", "Any field", "in the city now"),
-                ("tap", "Everyone", f"Reaches: {recipients:,} talents"),
+                ("tap", "Everyone", f"Talents it will reach: {recipients:,}"),
             ]
             for action, value, answer in steps:
                 await (admin.send(value) if action == "send" else admin.tap(value))
