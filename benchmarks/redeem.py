@@ -22,6 +22,7 @@ from bot.clock import SystemClock
 from bot.services.rewards import RewardService
 from storage.database import Database
 from storage.models import StationKind
+from storage.outbox import ReminderRepository
 from storage.points import PointsRepository
 from storage.rewards import RewardRepository
 from storage.stations import StationRepository
@@ -52,7 +53,9 @@ async def run(talents: int, stock: int) -> dict:
             )  # fmt: skip
             await points.adjust(talent.id, 60, reason="seed", by=1, now=now, key=f"seed:{i}")
             ids.append(talent.id)
-        service = RewardService(rewards=rewards, clock=SystemClock())
+        service = RewardService(
+            rewards=rewards, points=points, reminders=ReminderRepository(db), clock=SystemClock()
+        )
 
         async def timed(talent_id: int, reward_id: int) -> tuple[str, float]:
             started = time.perf_counter()
