@@ -44,12 +44,6 @@ def bind_update(update_id: int, user_id: int | None) -> None:
     _current.set((update_id, user_ref(user_id) if user_id is not None else None))
 
 
-def current_update() -> int | None:
-    """The id of the update being handled here, if any."""
-    bound = _current.get()
-    return bound[0] if bound else None
-
-
 class _Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
         words = set()
