@@ -41,7 +41,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.dialogs import leave_on_command
-from handlers.paging import page_arg, station_rows
+from handlers.paging import page_arg, station_rows, stations_among
 from storage.models import Audience
 from storage.presses import AlreadyDone
 
@@ -129,9 +129,7 @@ async def ask(
             rows = await team_rows(context) + rows
     elif step == Step.STATION:
         allowed = context.services.broadcasts.stations_of(context.viewer)
-        stations = [
-            s for s in await context.services.stations.list() if allowed is None or s.id in allowed
-        ]
+        stations = await stations_among(context, allowed)
         rows = station_rows(
             context,
             stations,

@@ -41,7 +41,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.dialogs import leave_on_command
-from handlers.paging import page_arg, pager, paginate
+from handlers.paging import page_arg, pager, paginate, stations_among
 from handlers.rewards import send_voucher
 from storage.models import Reward, Voucher
 from storage.presses import AlreadyDone
@@ -266,11 +266,7 @@ async def statement_command(update: Update, context: BotContext) -> None:
         await refuse(update, context)
         return
     await answer(update)
-    stations = [
-        station
-        for station in await context.services.stations.list()
-        if allowed is None or station.id in allowed
-    ]
+    stations = await stations_among(context, allowed)
     now = context.services.clock.now().astimezone(context.services.settings.tz)
     months = [(now.year, now.month), (now.year - (now.month == 1), (now.month - 2) % 12 + 1)]
     page = callback_arg(update, 1)

@@ -66,7 +66,7 @@ from handlers.context import BotContext
 from handlers.dates import YES, ask_back, spelled
 from handlers.dialogs import leave_on_command
 from handlers.manage import EDITABLE_FIELDS, MANAGE, now, publish_and_reply, show_managed
-from handlers.paging import page_arg, station_rows
+from handlers.paging import page_arg, station_rows, stations_among
 from handlers.teams import NEW_ACTIVITY
 from storage.models import Activity, ActivityStatus
 from storage.presses import AlreadyDone
@@ -191,9 +191,7 @@ async def ask(
 
     if step == Step.STATION:
         allowed = context.services.activities.stations_for(context.viewer)
-        stations = [
-            s for s in await context.services.stations.list() if allowed is None or s.id in allowed
-        ]
+        stations = await stations_among(context, allowed)
         rows = station_rows(
             context,
             stations,

@@ -97,6 +97,15 @@ def pager(
     return row
 
 
+async def stations_among(context: BotContext, allowed: Sequence[int] | None) -> list[Station]:
+    """The stations whose ids are in ``allowed`` (every station when None), in list order."""
+    return [
+        station
+        for station in await context.services.stations.list()
+        if allowed is None or station.id in allowed
+    ]
+
+
 def station_rows(
     context: BotContext,
     stations: Sequence[Station],
